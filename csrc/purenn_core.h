@@ -1,0 +1,49 @@
+/* purenn_core.h -- the C core of purenn: twins of the arithmetic in purenn/network.py.
+ *
+ * Every function gives the same IEEE-754 bits as its Python twin: the same
+ * operations, the same order of every sum, no contraction into fused
+ * multiply-adds (build with -ffp-contract=off, never -ffast-math).
+ *
+ * A network's parameters live in one flat array of doubles.  For each layer
+ * l = 0 .. n_layers-2, with n_in = sizes[l] and n_out = sizes[l+1]:
+ *     weights  n_in x n_out: transposed, wT[k*n_out + j] is the book's w[j][k],
+ *              the weight from neuron k to neuron j; inner loops then run
+ *              across the independent outputs j
+ *     biases   n_out
+ * Examples are rows of flat arrays: X is n x sizes[0], Y is n x sizes[n_layers-1].
+ * The callers (purenn/_cbackend.py) check every shape and length first.
+ *
+ * This header is also the cffi declaration of the module: plain C, no macros.
+ */
+
+/* Twin of network.sigmoid: 1 / (1 + e^-z), exp only ever of a non-positive number. */
+double pn_sigmoid(double z);
+/* Twin of network.sigmoid_prime: sigmoid(z) * (1 - sigmoid(z)). */
+double pn_sigmoid_prime(double z);
+/* Positions k of the non-zero a[k] (n), in order, into nz (n); returns how many (m). */
+int64_t pn_nonzeros(const double *a, int64_t n, int64_t *nz);
+/* Twin of network.weighted_inputs: z (n_out) = w a + b, given wT (n_in x n_out) and a's nz/m from pn_nonzeros. */
+void pn_weighted_inputs(const double *wT, const double *a, const int64_t *nz, int64_t m,
+                        const double *b, int64_t n_out, double *z);
+/* Twin of network.transpose_times: out (n_in) = w^T delta (n_out), given wT (n_in x n_out). */
+void pn_transpose_times(const double *wT, const double *delta, int64_t n_out, int64_t n_in,
+                        double *out);
+/* Twin of adding network.outer(delta, a) into a gradient held transposed, nwT (n_in x n_out); a's nz/m from pn_nonzeros. */
+void pn_outer_add(double *nwT, const double *delta, const double *a, const int64_t *nz, int64_t m,
+                  int64_t n_out);
+/* Twin of network.argmax: index of the largest of v[0..n-1], the first on a tie. */
+int64_t pn_argmax(const double *v, int64_t n);
+/* The length of the parameter array for these layer sizes. */
+int64_t pn_param_count(int64_t n_layers, const int64_t *sizes);
+/* Twin of Network.feedforward for n examples: out (n x sizes[-1]) from X (n x sizes[0]). 0, -1 or -2 as pn_train. */
+int pn_feedforward(int64_t n_layers, const int64_t *sizes, const double *params,
+                   const double *X, int64_t n, double *out);
+/* Twin of Network.evaluate's predictions: labels[i] = argmax of the output for row i of X. 0, -1 or -2 as pn_train. */
+int pn_classify(int64_t n_layers, const int64_t *sizes, const double *params,
+                const double *X, int64_t n, int64_t *labels);
+/* Twin of Network.update_mini_batch run over consecutive mini-batches of `batch` examples
+ * (the last may be shorter): the examples are rows order[0..n_order-1] of X and Y.
+ * 0; -1 if out of memory; -2 if more than 64 layers. */
+int pn_train(int64_t n_layers, const int64_t *sizes, double *params,
+             const double *X, const double *Y, const int64_t *order, int64_t n_order,
+             int64_t batch, double eta);

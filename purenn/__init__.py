@@ -1,0 +1,31 @@
+"""purenn: the neural networks of Michael Nielsen's "Neural Networks and Deep
+Learning", in plain Python, with an optional C core that computes the same
+numbers bit for bit.
+
+    module              what it holds                              book
+    ------------------  -----------------------------------------  ---------
+    purenn.network      the chapter-1 network: sigmoid neurons,    chapter 1
+                        quadratic cost, SGD, backpropagation
+    purenn.mnist_loader load MNIST (the book's API, plain lists)   chapter 1
+    purenn.idx          read and write IDX files, plain or gzip
+    purenn.backends     choose the Python reference or the C core
+    purenn.cli          `python -m purenn train`, `... backends`
+    purenn.errors       the exceptions purenn raises
+
+The Python modules are the specification: they favour clarity over speed
+and use the standard library only.  The C core (csrc/) mirrors them loop for
+loop.  `import purenn` never needs cffi or a compiler.
+
+    >>> from purenn.network import Network
+    >>> net = Network([2, 3, 1], seed=0, backend="python")
+    >>> [len(w) for w in net.weights], [len(w[0]) for w in net.weights]
+    ([3, 1], [2, 3])
+"""
+
+__version__ = "0.1.0"
+
+from .backends import available_backends  # noqa: E402
+from .errors import ArgumentError, BackendError, DataFileError, ModelFileError, PurennError  # noqa: E402
+
+__all__ = ["available_backends", "PurennError", "DataFileError", "ModelFileError",
+           "BackendError", "ArgumentError", "__version__"]

@@ -1,0 +1,171 @@
+"""The glue between a Network and the C core (purenn._core, built from csrc/).
+
+Importing this module imports the compiled core, so it fails with
+ImportError where the core is not built; purenn.backends catches that.
+
+The C functions work on flat arrays of doubles (`array('d')`), shared with C
+through `ffi.from_buffer` without copying.  Parameters are packed from the
+network's nested lists before a call and unpacked after it, so
+`net.weights` and `net.biases` stay plain lists whichever backend runs.
+Training data is packed once per SGD call, never per example.  Every shape
+and length is checked here, in Python, before C sees a pointer.
+"""
+
+import os
+from array import array
+
+from . import _core
+from ._core import ffi, lib
+from .errors import ArgumentError
+
+__all__ = ["CoreBackend"]
+
+# A progress report about every this many examples.
+_EXAMPLES_PER_CALL = 5000
+
+
+def _ptr(ctype, buf):
+    return ffi.from_buffer(ctype, buf)
+
+
+def _check(status, what):
+    if status != 0:  # -1: malloc failed
+        raise MemoryError("the C core could not allocate its workspace for {}".format(what))
+
+
+class _Layout:
+    """The layer sizes of a network as C sees them, and its parameter packing."""
+
+    def __init__(self, net):
+        if len(net.sizes) > 64:
+            raise ArgumentError("sizes: the C core takes at most 64 layers, not {}".format(len(net.sizes)))
+        self.sizes = list(net.sizes)
+        self.sizes_array = array("q", self.sizes)
+        self.c_sizes = _ptr("int64_t[]", self.sizes_array)
+        self.n_layers = len(self.sizes)
+        self.count = lib.pn_param_count(self.n_layers, self.c_sizes)
+
+    def pack(self, net):
+        """net.weights and net.biases as one flat array('d') (layout: purenn_core.h)."""
+        if list(net.sizes) != self.sizes:
+            raise ArgumentError("net.sizes changed from {} to {}".format(self.sizes, net.sizes))
+        if len(net.weights) != self.n_layers - 1 or len(net.biases) != self.n_layers - 1:
+            raise ArgumentError("net.weights and net.biases need {} layers for sizes {}".format(
+                self.n_layers - 1, self.sizes))
+        params = array("d")
+        try:
+            for l, (w, b) in enumerate(zip(net.weights, net.biases)):
+                n_in, n_out = self.sizes[l], self.sizes[l + 1]
+                if len(w) != n_out or len(b) != n_out:
+                    raise ArgumentError(
+                        "net.weights[{0}] and net.biases[{0}] need {1} rows for sizes {2}".format(
+                            l, n_out, self.sizes))
+                for j, w_j in enumerate(w):
+                    if len(w_j) != n_in:
+                        raise ArgumentError("net.weights[{}][{}] has {} entries, needs {}".format(
+                            l, j, len(w_j), n_in))
+                for column in zip(*w):  # C keeps w transposed: column k is w[.][k]
+                    params.extend(column)
+                params.extend(b)
+        except TypeError as e:
+            raise ArgumentError("net.weights/net.biases: not all numbers ({})".format(e)) from None
+        return params
+
+    def unpack(self, net, params):
+        """Set net.weights and net.biases, as nested lists, from a flat array('d')."""
+        weights, biases = [], []
+        p = 0
+        for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:]):
+            end = p + n_in * n_out
+            weights.append([params[p + j:end:n_out].tolist() for j in range(n_out)])
+            p = end
+            biases.append(params[p:p + n_out].tolist())
+            p += n_out
+        net.weights, net.biases = weights, biases
+
+
+def _pack_rows(rows, width, name):
+    """A list of `width`-long number lists as one flat array('d'), len(rows) x width."""
+    flat = array("d", [0.0]) * (width * len(rows))  # allocated once: growing it is slower
+    try:
+        for i, row in enumerate(rows):
+            if len(row) != width:
+                raise ArgumentError("{}[{}]: has {} numbers, expected {}".format(name, i, len(row), width))
+            flat[i * width:(i + 1) * width] = array("d", row)
+    except TypeError as e:
+        raise ArgumentError("{}: not all numbers ({})".format(name, e)) from None
+    return flat
+
+
+class _Trainer:
+    """One SGD run under the C core: the data packed once, epochs run in C."""
+
+    def __init__(self, net, training_data, test_data):
+        self.net = net
+        self.layout = _Layout(net)
+        n_in, n_out = net.sizes[0], net.sizes[-1]
+        self.n = len(training_data)
+        self.X = _pack_rows([x for x, _ in training_data], n_in, "training_data x")
+        self.Y = _pack_rows([y for _, y in training_data], n_out, "training_data y")
+        self.test_X = None
+        if test_data:
+            self.test_X = _pack_rows([x for x, _ in test_data], n_in, "test_data x")
+            self.test_labels = [y for _, y in test_data]
+
+    def epoch(self, order, mini_batch_size, eta, progress):
+        if len(order) != self.n or (order and (min(order) < 0 or max(order) >= self.n)):
+            raise ArgumentError("order: not positions 0..{} of the training data".format(self.n - 1))
+        layout = self.layout
+        params = layout.pack(self.net)
+        order = array("q", order)
+        c_params, c_order = _ptr("double[]", params), _ptr("int64_t[]", order)
+        c_X, c_Y = _ptr("double[]", self.X), _ptr("double[]", self.Y)
+        # Whole mini-batches per call, so batches fall where Python's would.
+        step = self.n if progress is None else max(1, _EXAMPLES_PER_CALL // mini_batch_size) * mini_batch_size
+        for start in range(0, self.n, step):
+            count = min(step, self.n - start)
+            _check(lib.pn_train(layout.n_layers, layout.c_sizes, c_params, c_X, c_Y,
+                                c_order + start, count, mini_batch_size, float(eta)), "training")
+            if progress is not None:
+                progress(start + count, self.n)
+        del c_params, c_order
+        layout.unpack(self.net, params)
+
+    def evaluate(self):
+        predictions = _classify(self.layout, self.layout.pack(self.net), self.test_X, len(self.test_labels))
+        return sum(int(p == y) for p, y in zip(predictions, self.test_labels))
+
+
+def _classify(layout, params, X, n):
+    labels = array("q", bytes(8 * n))
+    _check(lib.pn_classify(layout.n_layers, layout.c_sizes, _ptr("double[]", params),
+                           _ptr("double[]", X), n, _ptr("int64_t[]", labels)), "classify")
+    return labels.tolist()
+
+
+class CoreBackend:
+    """The C core behind the interface purenn.network uses."""
+
+    name = "c"
+
+    def describe(self):
+        return "C core {}".format(os.path.basename(_core.__file__))
+
+    def trainer(self, net, training_data, test_data):
+        return _Trainer(net, training_data, test_data)
+
+    def feedforward(self, net, a):
+        layout = _Layout(net)
+        X = _pack_rows([a], net.sizes[0], "a")
+        out = array("d", bytes(8 * net.sizes[-1]))
+        _check(lib.pn_feedforward(layout.n_layers, layout.c_sizes, _ptr("double[]", layout.pack(net)),
+                                  _ptr("double[]", X), 1, _ptr("double[]", out)), "feedforward")
+        return out.tolist()
+
+    def classify(self, net, xs):
+        layout = _Layout(net)
+        return _classify(layout, layout.pack(net), _pack_rows(xs, net.sizes[0], "x"), len(xs))
+
+    def update_mini_batch(self, net, mini_batch, eta):
+        trainer = _Trainer(net, mini_batch, None)
+        trainer.epoch(list(range(len(mini_batch))), len(mini_batch), eta, None)

@@ -1,0 +1,78 @@
+"""Which implementation computes: the Python reference or the C core.
+
+    "python"  the pure-Python reference, always there
+    "c"       the C core in csrc/, built by cffi at install time when a C
+              compiler and cffi are at hand; the same numbers, bit for bit
+    "auto"    "c" when it is built, else "python"
+
+A Network takes `backend=`; None means $PURENN_BACKEND, and that unset
+means "auto".  Asking for "c" where it is not built is an error, never a
+quiet fall back to Python: `available_backends()` and `core_status()` say
+what is there and why.
+"""
+
+import os
+
+from .errors import BackendError
+
+__all__ = ["BACKENDS", "available_backends", "resolve_backend", "core_status", "load_core"]
+
+#: The backend names a Network accepts (besides "auto").
+BACKENDS = ("python", "c")
+
+_core = None
+_core_error = None
+
+
+def _import_core():
+    """Import the C core once; remember why if it cannot be imported."""
+    global _core, _core_error
+    if _core is None and _core_error is None:
+        try:
+            from . import _cbackend
+            _core = _cbackend.CoreBackend()
+        except ImportError as e:
+            _core_error = str(e) or type(e).__name__
+    return _core
+
+
+def core_status():
+    """(built, detail): whether the C core can be used, and what it is or why not."""
+    core = _import_core()
+    if core is not None:
+        return True, core.describe()
+    return False, _core_error
+
+
+def available_backends():
+    """The backends that can run here, in order of preference: ["c", "python"] or ["python"]."""
+    return (["c"] if _import_core() is not None else []) + ["python"]
+
+
+def resolve_backend(name=None):
+    """The backend ("python" or "c") that `name` asks for.
+
+    None reads $PURENN_BACKEND; "auto" (the default) prefers the C core.
+    """
+    source = "backend"
+    if name is None:
+        name = os.environ.get("PURENN_BACKEND", "").strip() or "auto"
+        source = "PURENN_BACKEND"
+    if not isinstance(name, str) or name.lower() not in BACKENDS + ("auto",):
+        raise BackendError("{}: unknown backend {!r}; choose one of auto, python, c".format(source, name))
+    name = name.lower()
+    if name == "auto":
+        return "c" if _import_core() is not None else "python"
+    if name == "c" and _import_core() is None:
+        raise BackendError(
+            "{}: the C backend was asked for but is not built ({}); reinstall purenn where a C "
+            "compiler and cffi are available, or choose the python backend".format(source, _core_error))
+    return name
+
+
+def load_core():
+    """The C core's Python glue (purenn._cbackend.CoreBackend); BackendError if not built."""
+    core = _import_core()
+    if core is None:
+        raise BackendError("the C core is not built ({})".format(_core_error))
+    return core

@@ -1,0 +1,67 @@
+"""A one-line progress report for training, redrawn in place on a terminal.
+
+    progress = Progress(sys.stderr)
+    net.SGD(..., progress=progress)    # SGD calls progress(done, total)
+
+The line shows the epoch, how far it is, examples per second and the time
+left in the epoch.  It is drawn only when the stream is a terminal, at most
+ten times a second, and is wiped when the epoch ends so that the epoch's
+result line can take its place.
+"""
+
+import sys
+import time
+
+__all__ = ["Progress"]
+
+
+def _clock(seconds):
+    seconds = int(seconds + 0.5)
+    return "{}:{:02d}".format(seconds // 60, seconds % 60)
+
+
+class Progress:
+    """Callable as progress(done, total) with the examples done in the current epoch."""
+
+    def __init__(self, stream=None, interval=0.1, clock=time.monotonic):
+        self.stream = sys.stderr if stream is None else stream
+        isatty = getattr(self.stream, "isatty", None)
+        self.enabled = bool(isatty and isatty())
+        self.interval = interval
+        self.clock = clock
+        self.epoch = 0
+        self._started = None
+        self._last_drawn = None
+        self._width = 0
+
+    def line(self, done, total, elapsed):
+        """The text of the progress line."""
+        rate = done / elapsed if elapsed > 0 else 0.0
+        left = (total - done) / rate if rate > 0 else 0.0
+        return "epoch {}: {:>{w}} / {} ({:3.0f}%), {:,.0f} examples/s, {} left".format(
+            self.epoch, done, total, 100.0 * done / total if total else 100.0,
+            rate, _clock(left), w=len(str(total)))
+
+    def __call__(self, done, total):
+        now = self.clock()
+        if self._started is None:
+            self._started = now
+        if done >= total:
+            self._clear()
+            self.epoch += 1
+            self._started = None
+            self._last_drawn = None
+            return
+        if not self.enabled or (self._last_drawn is not None and now - self._last_drawn < self.interval):
+            return
+        self._last_drawn = now
+        text = self.line(done, total, now - self._started)
+        self.stream.write("\r" + text.ljust(self._width))
+        self.stream.flush()
+        self._width = len(text)
+
+    def _clear(self):
+        if self.enabled and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+        self._width = 0
