@@ -160,6 +160,8 @@ class Network:
         _check_positive_int(epochs, "epochs", allow_zero=True)
         _check_positive_int(mini_batch_size, "mini_batch_size")
         _check_number(eta, "eta")
+        if not training_data:
+            raise ArgumentError("training_data: empty")
         self._check_data(training_data, "training_data", labelled=False)
         if test_data:
             self._check_data(test_data, "test_data", labelled=True)
