@@ -15,7 +15,8 @@ iterators that Python 3 ports of the book return, so data can be used twice.
 An image is a list of 784 floats, pixel = byte / 256, row by row: exactly the
 numbers of the book's mnist.pkl.gz.  Training is the first 50,000 images of
 the official training file and validation its last 10,000; test is the
-10,000 images of the t10k files.
+10,000 images of the t10k files.  (For other data: validation is the last
+10,000 or the last sixth of the training file, whichever is fewer.)
 
 Any directory holding the four standard file names (each plain or with
 ".gz") can stand in for MNIST.  The directory is, in this order: the
@@ -46,6 +47,12 @@ NUM_CLASSES = 10
 
 #: The book keeps the last 10,000 training images aside for validation.
 VALIDATION_SIZE = 10000
+
+
+def default_validation_size(n):
+    """How many of n training images are kept for validation unless told: 10,000 of
+    MNIST's 60,000, as in the book, and at most a sixth of a smaller set."""
+    return min(VALIDATION_SIZE, n // 6)
 
 # Every pixel is one of 256 values, so every image can share these 256 float
 # objects instead of making 784 new ones: a quarter of the memory, and faster.
@@ -153,15 +160,18 @@ def _read_pair(data_dir, images_name, labels_name):
     return images, labels, labels_path
 
 
-def load_data(data_dir=None, validation_size=VALIDATION_SIZE):
+def load_data(data_dir=None, validation_size=None):
     """Return (training_data, validation_data, test_data), each (images, labels).
 
     `images` is a list of n lists of 784 floats in [0, 1), `labels` a list of
     n ints.  The last `validation_size` images of the training file are the
-    validation data (10,000: the book's split of MNIST's 60,000).
+    validation data (by default 10,000: the book's split of MNIST's 60,000;
+    see default_validation_size).
     """
     data_dir = find_data_dir(data_dir)
     images, labels, labels_path = _read_pair(data_dir, FILE_NAMES[0], FILE_NAMES[1])
+    if validation_size is None:
+        validation_size = default_validation_size(len(images))
     if not 0 <= validation_size < len(images):
         raise DataFileError(
             labels_path,
@@ -183,7 +193,7 @@ def vectorized_result(j):
     return e
 
 
-def load_data_wrapper(data_dir=None, validation_size=VALIDATION_SIZE):
+def load_data_wrapper(data_dir=None, validation_size=None):
     """Return (training_data, validation_data, test_data) in the form a Network trains on.
 
     training_data is a list of (x, y): x a list of 784 floats, y the one-hot

@@ -83,9 +83,11 @@ def transpose_times(w, delta):
 def outer(delta, a):
     """delta a^T (the book's np.dot(delta, a.transpose())): n_out x n_in.
 
-    Entries with a[k] == 0 are 0.0, as `dot` skips them.
+    Where a[k] == 0 the entry is -0.0, not delta_j * 0: x + (-0.0) is x for
+    every x, bit for bit, so adding this gradient skips those terms as `dot`
+    does.
     """
-    return [[delta_j * a_k if a_k != 0.0 else 0.0 for a_k in a] for delta_j in delta]
+    return [[delta_j * a_k if a_k != 0.0 else -0.0 for a_k in a] for delta_j in delta]
 
 
 def argmax(values):

@@ -36,7 +36,7 @@ def backend(request):
     return request.param
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def core():
     """The compiled C core module (ffi, lib), for kernel-level tests."""
     built, detail = core_status()

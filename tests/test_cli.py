@@ -1,0 +1,172 @@
+"""The command line, end to end: `python -m purenn train` on real digits,
+its errors, its progress line."""
+
+import io
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from purenn import backends, cli
+from purenn.idx import write_idx
+from purenn.progress import Progress
+
+
+@pytest.fixture(scope="module")
+def small_mnist(tmp_path_factory, mnist):
+    """A directory in MNIST's format holding the first 600 training and 200 test digits."""
+    directory = tmp_path_factory.mktemp("small-mnist")
+    training, _, test = mnist
+    train = [(x, y.index(1.0)) for x, y in training[:600]]
+    for prefix, examples in (("train", train), ("t10k", test[:200])):
+        n = len(examples)
+        write_idx(str(directory / "{}-images-idx3-ubyte.gz".format(prefix)),
+                  [int(p * 256) for x, _ in examples for p in x], (n, 28, 28))
+        write_idx(str(directory / "{}-labels-idx1-ubyte.gz".format(prefix)), [y for _, y in examples], (n,))
+    return str(directory)
+
+
+def run_main(argv, capsys):
+    status = cli.main(argv)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def epoch_lines(out):
+    """The epoch lines without the time they took, which varies."""
+    return [line.split(", ")[0] for line in out.splitlines() if line.startswith("Epoch")]
+
+
+def test_python_dash_m_purenn_trains_and_says_which_backend_runs(backend, tmp_path):
+    argv = [sys.executable, "-m", "purenn", "train", "--epochs", "1", "--train-limit", "1000",
+            "--test-limit", "300", "--seed", "1", "--backend", backend]
+    done = subprocess.run(argv, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "backend {} (".format(backend) in done.stdout
+    assert re.search(r"^Epoch 0: \d+ / 300, ", done.stdout, re.M)
+    assert done.stderr == ""  # no progress line: stderr is not a terminal
+
+
+def test_the_same_seed_gives_the_same_epoch_lines(backend, small_mnist, capsys):
+    argv = ["train", "--data", small_mnist, "--epochs", "2", "--seed", "7", "--backend", backend, "--quiet"]
+    first = run_main(argv, capsys)
+    second = run_main(argv, capsys)
+    assert first[0] == second[0] == 0
+    assert len(epoch_lines(first[1])) == 2
+    assert epoch_lines(first[1]) == epoch_lines(second[1])
+    assert "seed 7" in first[1]
+    assert "training on 500, testing on 200" in first[1]  # 100 of the 600 kept for validation
+
+
+def test_the_default_backend_comes_from_the_environment(monkeypatch, small_mnist, capsys):
+    monkeypatch.setenv("PURENN_BACKEND", "python")
+    status, out, _ = run_main(["train", "--data", small_mnist, "--epochs", "1", "--quiet",
+                               "--train-limit", "50"], capsys)
+    assert status == 0 and "backend python (" in out
+    assert re.search(r"seed \d+", out)  # a random seed is chosen and printed
+
+
+def test_asking_for_c_where_it_is_not_built_is_an_error(monkeypatch, small_mnist, capsys):
+    monkeypatch.setattr(backends, "_core", None)
+    monkeypatch.setattr(backends, "_core_error", "No module named 'purenn._core'")
+    status, out, err = run_main(["train", "--data", small_mnist, "--backend", "c"], capsys)
+    assert status == 2
+    assert err.strip().splitlines() == [
+        "purenn: error: backend: the C backend was asked for but is not built (No module named "
+        "'purenn._core'); reinstall purenn where a C compiler and cffi are available, or choose "
+        "the python backend"]
+    monkeypatch.setenv("PURENN_BACKEND", "c")
+    status, _, err = run_main(["train", "--data", small_mnist], capsys)
+    assert status == 2 and "PURENN_BACKEND: the C backend was asked for but is not built" in err
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--sizes", "784"], "argument --sizes: '784' has 1 layer; give at least an input and an output layer"),
+    (["--sizes", "784,x,10"], "argument --sizes: '784,x,10' is not a comma-separated list"),
+    (["--sizes", "784,0,10"], "every layer needs at least one neuron"),
+    (["--sizes", "100,30,10"], "the input layer has 100 neurons but the images in"),
+    (["--sizes", "784,30,5"], "the output layer has 5 neurons, fewer than the 10 classes"),
+    (["--epochs", "0"], "argument --epochs: 0 is not positive"),
+    (["--batch-size", "-2"], "argument --batch-size: -2 is not positive"),
+    (["--eta", "fast"], "argument --eta: 'fast' is not a number"),
+    (["--eta", "0"], "argument --eta: 0 is not a positive finite number"),
+    (["--eta", "inf"], "argument --eta: inf is not a positive finite number"),
+    (["--backend", "gpu"], "argument --backend: 'gpu' is not a backend; choose auto, python or c"),
+    (["--seed", "-1"], "argument --seed: -1 is negative"),
+])
+def test_bad_arguments_get_one_line_saying_what_to_do(args, message, small_mnist, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["train", "--data", small_mnist, "--quiet"] + args)
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert message in err.strip().splitlines()[-1]
+
+
+def test_a_data_directory_with_missing_files_is_named(tmp_path, capsys):
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(b"")
+    status, _, err = run_main(["train", "--data", str(tmp_path)], capsys)
+    assert status == 2
+    assert err.strip() == ("purenn: error: {}: missing train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
+                           "t10k-labels-idx1-ubyte (each may also end in .gz)".format(tmp_path))
+
+
+def test_a_damaged_data_file_is_one_line_not_a_traceback(tmp_path, small_mnist, capsys):
+    for name in os.listdir(small_mnist):
+        with open(os.path.join(small_mnist, name), "rb") as f:
+            (tmp_path / name).write_bytes(f.read())
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
+    status, _, err = run_main(["train", "--data", str(tmp_path)], capsys)
+    assert status == 2
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith("purenn: error: {}".format(tmp_path / "t10k-labels-idx1-ubyte.gz"))
+
+
+def test_help_explains_every_option(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    out = capsys.readouterr().out
+    for option in ("--sizes", "--epochs", "--batch-size", "--eta", "--data", "--seed", "--train-limit",
+                   "--test-limit", "--backend", "--quiet"):
+        assert option in out
+    assert "default 784,30,10" in out and "default 30" in out and "default 3.0" in out
+
+
+def test_backends_command_lists_what_can_run(capsys):
+    status, out, _ = run_main(["backends"], capsys)
+    assert status == 0
+    assert "python" in out and "auto = " in out
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_line_on_a_terminal_shows_rate_and_time_left():
+    times = iter([0.0, 1.0, 2.0, 2.05, 3.0])
+    stream = FakeTerminal()
+    progress = Progress(stream, interval=0.1, clock=lambda: next(times))
+    progress(0, 1000)      # t = 0: the epoch starts
+    progress(200, 1000)    # t = 1: 200 examples/s, 4 s left
+    progress(400, 1000)    # t = 2
+    progress(450, 1000)    # t = 2.05: too soon to redraw
+    progress(1000, 1000)   # t = 3: done, the line is wiped
+    text = stream.getvalue()
+    assert "epoch 0:  200 / 1000 ( 20%), 200 examples/s, 0:04 left" in text
+    assert "epoch 0:  400 / 1000 ( 40%), 200 examples/s, 0:03 left" in text
+    assert " 450 / 1000" not in text
+    assert text.endswith("\r")
+    assert progress.epoch == 1
+
+
+def test_progress_is_silent_when_not_a_terminal():
+    stream = io.StringIO()
+    progress = Progress(stream)
+    progress(0, 10)
+    progress(5, 10)
+    progress(10, 10)
+    assert stream.getvalue() == ""
