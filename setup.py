@@ -60,16 +60,23 @@ class optional_build_ext(build_ext):
              "reference only".format(type(error).__name__, error))
 
 
+# Only a build says what it builds: pip also runs this file to ask for the
+# build requirements (cffi), before cffi is there.
+BUILDING = any(command in sys.argv for command in
+               ("build", "build_ext", "bdist_wheel", "editable_wheel", "install", "develop"))
+
 options = {}
 if PURE:
-    _say("PURENN_PURE_PYTHON is set: installing the pure-Python reference only")
+    if BUILDING:
+        _say("PURENN_PURE_PYTHON is set: installing the pure-Python reference only")
 else:
     try:
         import cffi  # noqa: F401
     except ImportError:
-        if REQUIRE_C:
+        if REQUIRE_C and BUILDING:
             sys.exit("purenn: PURENN_REQUIRE_C=1 but cffi is not installed")
-        _say("cffi is not available: installing the pure-Python reference only")
+        if BUILDING:
+            _say("cffi is not available: installing the pure-Python reference only")
     else:
         options = dict(cffi_modules=["csrc/build_core.py:ffibuilder"], install_requires=["cffi>=1.12"])
 
