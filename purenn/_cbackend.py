@@ -112,9 +112,12 @@ class _Trainer:
             self.test_X = _pack_rows([x for x, _ in test_data], n_in, "test_data x")
             self.test_labels = [y for _, y in test_data]
 
-    def epoch(self, order, mini_batch_size, eta, progress):
+    def epoch(self, order, mini_batch_size, eta, progress=None):
+        """Twin of network._PythonTrainer.epoch: the same mini-batches, in C."""
         if len(order) != self.n or (order and (min(order) < 0 or max(order) >= self.n)):
             raise ArgumentError("order: not positions 0..{} of the training data".format(self.n - 1))
+        if progress is not None:
+            progress(0, self.n)
         layout = self.layout
         params = layout.pack(self.net)
         order = array("q", order)

@@ -1,6 +1,7 @@
 """The command line: `python -m purenn COMMAND ...` (or `purenn COMMAND ...`).
 
     train      train the chapter-1 network on MNIST (or any data in its format)
+    bench      time an epoch and an evaluation on every backend (and NumPy)
     backends   list the backends and whether the C core is built
 
 Errors in the input (a bad option, a missing or damaged data file) are
@@ -130,6 +131,26 @@ def _backend_detail(backend):
     return "pure Python reference"
 
 
+def _bench(args, parser):
+    from .bench import run_bench
+
+    names = args.backends or []
+    for name in names:
+        resolve_backend(name)  # unknown or unbuilt: the usual one-line error
+    run_bench(sizes=args.sizes, epochs=args.epochs, mini_batch_size=args.batch_size, eta=args.eta,
+              train_limit=args.train_limit, test_limit=args.test_limit, backends=names or None,
+              numpy=not args.no_numpy, seed=args.seed, data_dir=args.data)
+    return 0
+
+
+def _backend_list(text):
+    names = [part.strip().lower() for part in text.split(",") if part.strip()]
+    for name in names:
+        if name not in BACKENDS:
+            raise argparse.ArgumentTypeError("{!r} is not a backend; choose from python, c".format(name))
+    return names
+
+
 def _backends(args, parser):
     built, detail = core_status()
     for name in available_backends():
@@ -178,6 +199,32 @@ def build_parser():
     train.add_argument("--quiet", action="store_true",
                        help="no progress line on stderr")
     train.set_defaults(run=_train, parser=train)
+
+    bench = commands.add_parser(
+        "bench", help="time training and evaluation on every backend",
+        description="Time one epoch of SGD and the evaluation of the test images on every "
+                    "available backend and, when NumPy is installed, on a NumPy version of the "
+                    "book's network.py written in the benchmark; print the ratios.")
+    bench.add_argument("--sizes", type=_sizes, default=[784, 30, 10], metavar="N,N,...",
+                       help="neurons per layer (default 784,30,10)")
+    bench.add_argument("--epochs", type=_positive_int, default=1, metavar="N",
+                       help="epochs to time; the fastest is reported (default 1)")
+    bench.add_argument("--batch-size", type=_positive_int, default=10, metavar="N",
+                       help="examples per mini-batch (default 10)")
+    bench.add_argument("--eta", type=_positive_float, default=3.0, metavar="X",
+                       help="learning rate (default 3.0)")
+    bench.add_argument("--train-limit", type=_positive_int, default=50000, metavar="N",
+                       help="training images per epoch (default 50000, all)")
+    bench.add_argument("--test-limit", type=_positive_int, default=10000, metavar="N",
+                       help="test images to evaluate (default 10000, all)")
+    bench.add_argument("--backends", type=_backend_list, default=None, metavar="NAME,...",
+                       help="backends to time (default: every available one)")
+    bench.add_argument("--no-numpy", action="store_true", help="skip the NumPy comparison")
+    bench.add_argument("--seed", type=_non_negative_int, default=0, metavar="N",
+                       help="seed for the initial weights and shuffles (default 0)")
+    bench.add_argument("--data", metavar="DIR", default=None,
+                       help="directory with the MNIST-format files (default: the bundled MNIST)")
+    bench.set_defaults(run=_bench, parser=bench)
 
     backends = commands.add_parser("backends", help="list the backends that can run here",
                                    description="List the backends and whether the C core is built.")

@@ -169,26 +169,16 @@ class Network:
             self._check_data(test_data, "test_data", labelled=True)
         n = len(training_data)
         eta = float(eta)
-        # The C core is handed the data once here, not once per mini-batch.
-        core = load_core().trainer(self, training_data, test_data) if self.backend == "c" else None
+        run = self._trainer(training_data, test_data)
         order = list(range(n))
         results = []
         for j in range(epochs):
             started = time.perf_counter()
             self.rng.shuffle(order)
-            if progress is not None:
-                progress(0, n)
-            if core is not None:
-                core.epoch(order, mini_batch_size, eta, progress)
-            else:
-                for k in range(0, n, mini_batch_size):
-                    mini_batch = [training_data[i] for i in order[k:k + mini_batch_size]]
-                    self.update_mini_batch(mini_batch, eta)
-                    if progress is not None:
-                        progress(min(k + mini_batch_size, n), n)
+            run.epoch(order, mini_batch_size, eta, progress)
             seconds = time.perf_counter() - started
             if test_data:
-                correct = core.evaluate() if core is not None else self._count_correct(test_data)
+                correct = run.evaluate()
                 results.append(correct)
                 print("Epoch {0}: {1} / {2}, {3:.2f}% correct, {4:.2f} s".format(
                     j, correct, len(test_data), 100.0 * correct / len(test_data), seconds), flush=True)
@@ -273,6 +263,14 @@ class Network:
 
     #### Helpers: checks and the switch between backends
 
+    def _trainer(self, training_data, test_data=None):
+        """What runs SGD's epochs: an object with epoch(order, mini_batch_size,
+        eta, progress) and evaluate().  The C core's is handed the data once,
+        here, not once per mini-batch."""
+        if self.backend == "c":
+            return load_core().trainer(self, training_data, test_data)
+        return _PythonTrainer(self, training_data, test_data)
+
     def _count_correct(self, test_data):
         if self.backend == "c":
             predictions = load_core().classify(self, [x for x, _ in test_data])
@@ -299,6 +297,29 @@ class Network:
             elif len(y) != n_out:
                 raise ArgumentError("{}[{}]: y has {} values, the output layer has {} neurons".format(
                     name, i, len(y), n_out))
+
+
+class _PythonTrainer:
+    """SGD's epochs in Python: the book's loop over mini-batches."""
+
+    def __init__(self, net, training_data, test_data):
+        self.net = net
+        self.training_data = training_data
+        self.test_data = test_data
+
+    def epoch(self, order, mini_batch_size, eta, progress=None):
+        """One pass over the training data, in mini-batches taken in `order`."""
+        n = len(order)
+        if progress is not None:
+            progress(0, n)
+        for k in range(0, n, mini_batch_size):
+            mini_batch = [self.training_data[i] for i in order[k:k + mini_batch_size]]
+            self.net.update_mini_batch(mini_batch, eta)
+            if progress is not None:
+                progress(min(k + mini_batch_size, n), n)
+
+    def evaluate(self):
+        return self.net._count_correct(self.test_data)
 
 
 def _check_vector(a, n, name):

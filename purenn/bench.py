@@ -1,0 +1,185 @@
+"""`python -m purenn bench`: time training and evaluation on every backend.
+
+For each backend it prints the seconds one epoch of SGD takes over the
+training images (the book's chapter-1 setting by default: [784, 30, 10],
+mini-batch 10, eta 3.0, 50,000 images) and the seconds to evaluate the
+10,000 test images.  When NumPy is installed it also times a NumPy version
+of the book's network.py algorithm -- per-example backpropagation, as in the
+book -- written below, in the same process, and prints every time as a
+ratio against it.
+
+Times are wall-clock seconds on whatever else the machine is doing: run
+twice, and on a quiet machine, before believing a small difference.
+"""
+
+import random
+import sys
+import time
+
+from .backends import available_backends
+from .mnist_loader import load_data_wrapper
+from .network import Network
+
+__all__ = ["run_bench", "NumpyNetwork"]
+
+
+def _peak_rss_mb():
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024.0 * 1024.0) if sys.platform == "darwin" else peak / 1024.0
+
+
+class NumpyNetwork:
+    """The book's network.py algorithm in NumPy, for comparison only: column
+    vectors, per-example backprop, gradients summed over the mini-batch."""
+
+    def __init__(self, sizes, seed, np):
+        self.np = np
+        rng = np.random.RandomState(seed)
+        self.biases = [rng.randn(y, 1) for y in sizes[1:]]
+        self.weights = [rng.randn(y, x) for x, y in zip(sizes[:-1], sizes[1:])]
+        self.num_layers = len(sizes)
+
+    def sigmoid(self, z):
+        return 1.0 / (1.0 + self.np.exp(-z))
+
+    def sigmoid_prime(self, z):
+        return self.sigmoid(z) * (1 - self.sigmoid(z))
+
+    def feedforward(self, a):
+        for b, w in zip(self.biases, self.weights):
+            a = self.sigmoid(self.np.dot(w, a) + b)
+        return a
+
+    def epoch(self, training_data, order, mini_batch_size, eta):
+        for k in range(0, len(order), mini_batch_size):
+            self.update_mini_batch([training_data[i] for i in order[k:k + mini_batch_size]], eta)
+
+    def update_mini_batch(self, mini_batch, eta):
+        np = self.np
+        nabla_b = [np.zeros(b.shape) for b in self.biases]
+        nabla_w = [np.zeros(w.shape) for w in self.weights]
+        for x, y in mini_batch:
+            delta_nabla_b, delta_nabla_w = self.backprop(x, y)
+            nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b)]
+            nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w)]
+        self.weights = [w - (eta / len(mini_batch)) * nw for w, nw in zip(self.weights, nabla_w)]
+        self.biases = [b - (eta / len(mini_batch)) * nb for b, nb in zip(self.biases, nabla_b)]
+
+    def backprop(self, x, y):
+        np = self.np
+        nabla_b = [None] * len(self.biases)
+        nabla_w = [None] * len(self.weights)
+        activation = x
+        activations = [x]
+        zs = []
+        for b, w in zip(self.biases, self.weights):
+            z = np.dot(w, activation) + b
+            zs.append(z)
+            activation = self.sigmoid(z)
+            activations.append(activation)
+        delta = (activations[-1] - y) * self.sigmoid_prime(zs[-1])
+        nabla_b[-1] = delta
+        nabla_w[-1] = np.dot(delta, activations[-2].transpose())
+        for l in range(2, self.num_layers):
+            delta = np.dot(self.weights[-l + 1].transpose(), delta) * self.sigmoid_prime(zs[-l])
+            nabla_b[-l] = delta
+            nabla_w[-l] = np.dot(delta, activations[-l - 1].transpose())
+        return nabla_b, nabla_w
+
+    def evaluate(self, test_data):
+        np = self.np
+        return sum(int(np.argmax(self.feedforward(x)) == y) for x, y in test_data)
+
+
+def _time_purenn(backend, sizes, seed, training_data, test_data, epochs, mini_batch_size, eta):
+    net = Network(sizes, seed=seed, backend=backend)
+    started = time.perf_counter()
+    run = net._trainer(training_data, test_data)
+    prepare = time.perf_counter() - started
+    order = list(range(len(training_data)))
+    rng = random.Random(seed)
+    epoch_times = []
+    for _ in range(epochs):
+        rng.shuffle(order)
+        started = time.perf_counter()
+        run.epoch(order, mini_batch_size, eta)
+        epoch_times.append(time.perf_counter() - started)
+    started = time.perf_counter()
+    correct = run.evaluate()
+    return prepare, epoch_times, time.perf_counter() - started, correct
+
+
+def _time_numpy(np, sizes, seed, training_data, test_data, epochs, mini_batch_size, eta):
+    started = time.perf_counter()
+    train = [(np.array(x).reshape(-1, 1), np.array(y).reshape(-1, 1)) for x, y in training_data]
+    test = [(np.array(x).reshape(-1, 1), y) for x, y in test_data]
+    prepare = time.perf_counter() - started
+    net = NumpyNetwork(sizes, seed, np)
+    order = list(range(len(train)))
+    rng = random.Random(seed)
+    epoch_times = []
+    for _ in range(epochs):
+        rng.shuffle(order)
+        started = time.perf_counter()
+        net.epoch(train, order, mini_batch_size, eta)
+        epoch_times.append(time.perf_counter() - started)
+    started = time.perf_counter()
+    correct = net.evaluate(test)
+    return prepare, epoch_times, time.perf_counter() - started, correct
+
+
+def run_bench(sizes=(784, 30, 10), epochs=1, mini_batch_size=10, eta=3.0, train_limit=50000,
+              test_limit=10000, backends=None, numpy=True, seed=0, data_dir=None, out=None):
+    """Time each backend (and NumPy); print a table to `out`; return the rows."""
+    out = out or sys.stdout
+    say = lambda text="": print(text, file=out, flush=True)  # noqa: E731
+    backends = list(backends or available_backends())
+    started = time.perf_counter()
+    training_data, _, test_data = load_data_wrapper(data_dir)
+    load_seconds = time.perf_counter() - started
+    rss = _peak_rss_mb()
+    training_data, test_data = training_data[:train_limit], test_data[:test_limit]
+    say("purenn bench: network {}, mini-batch {}, eta {}, {} training and {} test images, {} epoch(s)".format(
+        list(sizes), mini_batch_size, eta, len(training_data), len(test_data), epochs))
+    say("python {} ({}), {}".format(sys.version.split()[0], sys.implementation.name, sys.platform))
+    say("loading MNIST: {:.2f} s{}".format(load_seconds, ", peak RSS {:.0f} MB".format(rss) if rss else ""))
+
+    rows = []
+    for backend in backends:
+        say("timing {} ...".format(backend))
+        prepare, epoch_times, evaluate, correct = _time_purenn(
+            backend, list(sizes), seed, training_data, test_data, epochs, mini_batch_size, eta)
+        rows.append((backend, prepare, epoch_times, evaluate, correct))
+    if numpy:
+        try:
+            import numpy as np
+        except ImportError:
+            say("numpy: not installed, no comparison")
+        else:
+            say("timing numpy {} (the book's algorithm) ...".format(np.__version__))
+            prepare, epoch_times, evaluate, correct = _time_numpy(
+                np, list(sizes), seed, training_data, test_data, epochs, mini_batch_size, eta)
+            rows.append(("numpy", prepare, epoch_times, evaluate, correct))
+
+    reference = dict((row[0], row) for row in rows).get("numpy")
+    say()
+    say("{:<8} {:>10} {:>12} {:>12} {:>10} {:>12}  {}".format(
+        "backend", "s/epoch", "examples/s", "evaluate s", "prepare s", "accuracy", "vs numpy (epoch, evaluate)"))
+    for name, prepare, epoch_times, evaluate, correct in rows:
+        epoch = min(epoch_times)
+        ratio = ""
+        if reference is not None and name != "numpy":
+            ratio = "{:.1f}x, {:.1f}x faster".format(min(reference[2]) / epoch, reference[3] / evaluate)
+        say("{:<8} {:>10.3f} {:>12,.0f} {:>12.4f} {:>10.2f} {:>11.2f}%  {}".format(
+            name, epoch, len(training_data) / epoch, evaluate, prepare,
+            100.0 * correct / max(1, len(test_data)), ratio))
+    by_name = dict((row[0], row) for row in rows)
+    if "c" in by_name and "python" in by_name:
+        say("c is {:.0f}x faster per epoch than python".format(min(by_name["python"][2]) / min(by_name["c"][2])))
+    say("s/epoch is the fastest of {} epoch(s); 'prepare' is handing the data to the backend "
+        "(once per SGD call)".format(epochs))
+    return rows
