@@ -114,6 +114,8 @@ class _Trainer:
 
     def epoch(self, order, mini_batch_size, eta, progress=None):
         """Twin of network._PythonTrainer.epoch: the same mini-batches, in C."""
+        if isinstance(mini_batch_size, bool) or not isinstance(mini_batch_size, int) or mini_batch_size < 1:
+            raise ArgumentError("mini_batch_size: {!r} is not a positive whole number".format(mini_batch_size))
         if len(order) != self.n or (order and (min(order) < 0 or max(order) >= self.n)):
             raise ArgumentError("order: not positions 0..{} of the training data".format(self.n - 1))
         if progress is not None:

@@ -132,6 +132,12 @@ def _time_numpy(np, sizes, seed, training_data, test_data, epochs, mini_batch_si
     return prepare, epoch_times, time.perf_counter() - started, correct
 
 
+def _ratio(reference, seconds):
+    if seconds <= reference:
+        return "{:.1f}x faster".format(reference / seconds)
+    return "{:.1f}x slower".format(seconds / reference)
+
+
 def run_bench(sizes=(784, 30, 10), epochs=1, mini_batch_size=10, eta=3.0, train_limit=50000,
               test_limit=10000, backends=None, numpy=True, seed=0, data_dir=None, out=None):
     """Time each backend (and NumPy); print a table to `out`; return the rows."""
@@ -173,7 +179,7 @@ def run_bench(sizes=(784, 30, 10), epochs=1, mini_batch_size=10, eta=3.0, train_
         epoch = min(epoch_times)
         ratio = ""
         if reference is not None and name != "numpy":
-            ratio = "{:.1f}x, {:.1f}x faster".format(min(reference[2]) / epoch, reference[3] / evaluate)
+            ratio = "{}, {}".format(_ratio(min(reference[2]), epoch), _ratio(reference[3], evaluate))
         say("{:<8} {:>10.3f} {:>12,.0f} {:>12.4f} {:>10.2f} {:>11.2f}%  {}".format(
             name, epoch, len(training_data) / epoch, evaluate, prepare,
             100.0 * correct / max(1, len(test_data)), ratio))

@@ -175,6 +175,8 @@ class Network:
         for j in range(epochs):
             started = time.perf_counter()
             self.rng.shuffle(order)
+            # The book's loop over mini-batches (_PythonTrainer.epoch below),
+            # or the C core's twin of it.
             run.epoch(order, mini_batch_size, eta, progress)
             seconds = time.perf_counter() - started
             if test_data:

@@ -170,3 +170,23 @@ def test_progress_is_silent_when_not_a_terminal():
     progress(5, 10)
     progress(10, 10)
     assert stream.getvalue() == ""
+
+
+def test_bench_times_every_backend_and_prints_a_table(small_mnist, capsys):
+    status, out, _ = run_main(["bench", "--data", small_mnist, "--train-limit", "300", "--test-limit", "100",
+                               "--epochs", "2"], capsys)
+    assert status == 0
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("backend"))
+    names = [line.split()[0] for line in lines[header + 1:] if line and not line.startswith(("c is", "s/epoch"))]
+    assert set(backends.available_backends()) <= set(names)
+    assert "300 training and 100 test images, 2 epoch(s)" in out
+    if "numpy" in names:
+        assert re.search(r"\d+\.\dx (faster|slower), \d+\.\dx (faster|slower)", out)
+
+
+def test_bench_refuses_an_unbuilt_backend(monkeypatch, small_mnist, capsys):
+    monkeypatch.setattr(backends, "_core", None)
+    monkeypatch.setattr(backends, "_core_error", "not built here")
+    status, _, err = run_main(["bench", "--data", small_mnist, "--backends", "c"], capsys)
+    assert status == 2 and "the C backend was asked for but is not built (not built here)" in err
