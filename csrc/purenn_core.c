@@ -1,6 +1,7 @@
 /* purenn_core.c -- the C core of purenn.  See purenn_core.h for the contract.
  *
- * Each function mirrors its Python twin in purenn/network.py loop for loop.
+ * Each function mirrors its Python twin in purenn/network.py or
+ * purenn/network2.py loop for loop.
  * Where it is faster, work is spread across independent outputs (several
  * rows of w at once, each with its own running sum), never by reordering
  * the terms of one sum.  The only other liberty: inputs that are exactly
@@ -13,6 +14,9 @@
 #include <string.h>
 
 #include "purenn_core.h"
+
+enum { PN_SIGMOID = 0, PN_TANH = 1, PN_RELU = 2, PN_SOFTMAX = 3 };
+enum { PN_QUADRATIC = 0, PN_CROSS_ENTROPY = 1, PN_LOG_LIKELIHOOD = 2 };
 
 /* WIDE: on x86-64 Linux with GCC or Clang, also compile the function for
  * AVX2 and let the loader pick the version the processor can run.  The
@@ -132,6 +136,78 @@ int64_t pn_argmax(const double *v, int64_t n)
     return best;
 }
 
+/* ---- activations and costs ------------------------------------------------- */
+
+/* Twins of network2's activation functions, in place over z (n). */
+static void activate(int kind, double *z, int64_t n)
+{
+    if (kind == PN_SOFTMAX) {
+        /* Twin of network2.softmax. */
+        double most = z[0], total = 0.0;
+        for (int64_t j = 0; j < n; j++) {
+            if (z[j] > most) {
+                most = z[j];
+            }
+        }
+        for (int64_t j = 0; j < n; j++) {
+            z[j] = exp(z[j] - most);
+        }
+        for (int64_t j = 0; j < n; j++) {
+            total += z[j];
+        }
+        for (int64_t j = 0; j < n; j++) {
+            z[j] = z[j] / total;
+        }
+        return;
+    }
+    for (int64_t j = 0; j < n; j++) {
+        if (kind == PN_SIGMOID) {
+            z[j] = pn_sigmoid(z[j]);
+        } else if (kind == PN_TANH) {
+            z[j] = tanh(z[j]);
+        } else {
+            z[j] = z[j] > 0.0 ? z[j] : 0.0;  /* relu */
+        }
+    }
+}
+
+/* Twins of network2's _sigmoid_prime_of, _tanh_prime_of, _relu_prime_of: f'(z) from a = f(z). */
+static double derivative(int kind, double a)
+{
+    if (kind == PN_SIGMOID) {
+        return a * (1.0 - a);
+    }
+    if (kind == PN_TANH) {
+        return 1.0 - a * a;
+    }
+    return a > 0.0 ? 1.0 : 0.0;
+}
+
+/* Twin of network2._log: log, never of anything below 1e-300. */
+static double clamped_log(double x)
+{
+    return log(x > 1e-300 ? x : 1e-300);
+}
+
+/* Twins of the costs' fn(a, y) in network2. */
+static double cost_fn(int cost, const double *a, const double *y, int64_t n)
+{
+    double total = 0.0;
+    for (int64_t j = 0; j < n; j++) {
+        if (cost == PN_QUADRATIC) {
+            total += (a[j] - y[j]) * (a[j] - y[j]);
+        } else {
+            if (y[j] != 0.0) {
+                total -= y[j] * clamped_log(a[j]);
+            }
+            if (cost == PN_CROSS_ENTROPY && y[j] != 1.0) {
+                total -= (1.0 - y[j]) * clamped_log(1.0 - a[j]);
+            }
+        }
+    }
+    return cost == PN_QUADRATIC ? 0.5 * total : total;
+}
+
 /* ---- whole networks --------------------------------------------------------- */
 
 int64_t pn_param_count(int64_t n_layers, const int64_t *sizes)
@@ -143,31 +219,44 @@ int64_t pn_param_count(int64_t n_layers, const int64_t *sizes)
     return count;
 }
 
+int64_t pn_hidden_count(int64_t n_layers, const int64_t *sizes)
+{
+    int64_t count = 0;
+    for (int64_t l = 1; l + 1 < n_layers; l++) {
+        count += sizes[l];
+    }
+    return count;
+}
+
 /* Room for networks of up to this many layers (purenn/_cbackend.py checks). */
 #define MAX_LAYERS 64
 
 /* Buffers for one example's forward and backward pass, in one allocation. */
 typedef struct {
     void *block;
-    double *acts;        /* sizes[1] + ... + sizes[L]: each layer's activations after the input */
+    double *raw;         /* sizes[1] + ... : each layer's activations f(z), before dropout */
+    double *kept;        /* the same after dropout (only with dropout) */
     int64_t *nz;         /* sizes[0] + ... + sizes[L-1]: each layer's non-zero inputs */
     double *nabla;       /* param_count: the mini-batch gradient, laid out as params */
     double *delta;       /* largest size: delta of the current layer */
     double *delta_below; /* largest size: delta of the layer below */
 } workspace;
 
-/* Where one example's activations are: layer l's in acts_of[l] (acts_of[0] is x),
- * the positions of its non-zero entries in nz_of[l][0 .. m_of[l]-1]. */
+/* Where one example's activations are: the input to weight layer l is acts_of[l]
+ * (acts_of[0] is x), its non-zero entries nz_of[l][0 .. m_of[l]-1]; raw_of[l+1]
+ * are layer l+1's activations before dropout. */
 typedef struct {
     const double *acts_of[MAX_LAYERS];
+    const double *raw_of[MAX_LAYERS];
     int64_t *nz_of[MAX_LAYERS];
     int64_t m_of[MAX_LAYERS];
 } layers;
 
-static int workspace_init(workspace *ws, int64_t n_layers, const int64_t *sizes, int with_gradient)
+static int workspace_init(workspace *ws, const pn_net *net, int with_gradient)
 {
-    int64_t n_acts = 0, n_nz = 0, most = 0;
-    if (n_layers > MAX_LAYERS) {
+    int64_t n_layers = net->n_layers, n_acts = 0, n_nz = 0, most = 0;
+    const int64_t *sizes = net->sizes;
+    if (n_layers < 2 || n_layers > MAX_LAYERS) {
         return -2;
     }
     for (int64_t l = 0; l < n_layers; l++) {
@@ -176,97 +265,121 @@ static int workspace_init(workspace *ws, int64_t n_layers, const int64_t *sizes,
         most = sizes[l] > most ? sizes[l] : most;
     }
     int64_t count = with_gradient ? pn_param_count(n_layers, sizes) : 0;
-    int64_t n_doubles = n_acts + (with_gradient ? count + 2 * most : 0);
+    int64_t n_doubles = 2 * n_acts + (with_gradient ? count + 2 * most : 0);
     ws->block = malloc(sizeof(double) * (size_t)n_doubles + sizeof(int64_t) * (size_t)n_nz);
     if (ws->block == NULL) {
         return -1;
     }
-    ws->acts = ws->block;
-    ws->nabla = with_gradient ? ws->acts + n_acts : NULL;
+    ws->raw = ws->block;
+    ws->kept = ws->raw + n_acts;
+    ws->nabla = with_gradient ? ws->kept + n_acts : NULL;
     ws->delta = with_gradient ? ws->nabla + count : NULL;
     ws->delta_below = with_gradient ? ws->delta + most : NULL;
-    ws->nz = (int64_t *)(ws->acts + n_doubles);
+    ws->nz = (int64_t *)(ws->raw + n_doubles);
     return 0;
 }
 
-/* Twin of the loop in Network.feedforward (and of backprop's forward pass):
- * x (sizes[0]) through every layer, each layer's activations recorded in *ls. */
-static void forward(int64_t n_layers, const int64_t *sizes, const double *params,
-                    const double *x, const workspace *ws, layers *ls)
+/* Twin of the forward pass of Network.feedforward and Network.backprop (both
+ * networks): x through every layer.  mask (the hidden neurons, 1 kept, 0 dropped)
+ * is NULL without dropout. */
+static void forward(const pn_net *net, const double *params, const double *x, const uint8_t *mask,
+                    const workspace *ws, layers *ls)
 {
+    int64_t n_layers = net->n_layers;
+    const int64_t *sizes = net->sizes;
     const double *p = params;
-    double *acts = ws->acts;
+    double *raw = ws->raw, *kept = ws->kept;
     int64_t *nz = ws->nz;
+    double scale = 1.0 / (1.0 - net->dropout);
     ls->acts_of[0] = x;
     for (int64_t l = 0; l + 1 < n_layers; l++) {
         int64_t n_in = sizes[l], n_out = sizes[l + 1];
         const double *wT = p, *b = p + n_in * n_out;
+        int last = l + 2 == n_layers;
         ls->nz_of[l] = nz;
         ls->m_of[l] = pn_nonzeros(ls->acts_of[l], n_in, nz);
-        pn_weighted_inputs(wT, ls->acts_of[l], nz, ls->m_of[l], b, n_out, acts);
-        for (int64_t j = 0; j < n_out; j++) {
-            acts[j] = pn_sigmoid(acts[j]);
+        pn_weighted_inputs(wT, ls->acts_of[l], nz, ls->m_of[l], b, n_out, raw);
+        activate(last ? net->output : net->hidden, raw, n_out);
+        ls->raw_of[l + 1] = raw;
+        ls->acts_of[l + 1] = raw;
+        if (mask != NULL && !last) {
+            /* dropout: a dropped neuron gives 0.0, a kept one a * 1/(1-p) */
+            for (int64_t j = 0; j < n_out; j++) {
+                kept[j] = mask[j] ? raw[j] * scale : 0.0;
+            }
+            ls->acts_of[l + 1] = kept;
+            mask += n_out;
         }
-        ls->acts_of[l + 1] = acts;
-        acts += n_out;
+        raw += n_out;
+        kept += n_out;
         nz += n_in;
         p = b + n_out;
     }
 }
 
-static int run_forward(int64_t n_layers, const int64_t *sizes, const double *params,
-                       const double *X, int64_t n, double *out, int64_t *labels)
+static int run_forward(const pn_net *net, const double *params, const double *X, int64_t n,
+                       double *out, int64_t *labels, const double *Y, double *costs)
 {
     workspace ws;
     layers ls;
-    int status = workspace_init(&ws, n_layers, sizes, 0);
+    int status = workspace_init(&ws, net, 0);
     if (status != 0) {
         return status;
     }
-    int64_t n_in = sizes[0], n_out = sizes[n_layers - 1];
+    int64_t n_in = net->sizes[0], n_out = net->sizes[net->n_layers - 1];
     for (int64_t i = 0; i < n; i++) {
-        forward(n_layers, sizes, params, X + i * n_in, &ws, &ls);
-        const double *a = ls.acts_of[n_layers - 1];
+        forward(net, params, X + i * n_in, NULL, &ws, &ls);
+        const double *a = ls.acts_of[net->n_layers - 1];
         if (out != NULL) {
             memcpy(out + i * n_out, a, sizeof(double) * (size_t)n_out);
         }
         if (labels != NULL) {
             labels[i] = pn_argmax(a, n_out);
         }
+        if (costs != NULL) {
+            costs[i] = cost_fn(net->cost, a, Y + i * n_out, n_out);
+        }
     }
     free(ws.block);
     return 0;
 }
 
-int pn_feedforward(int64_t n_layers, const int64_t *sizes, const double *params,
-                   const double *X, int64_t n, double *out)
+int pn_feedforward(const pn_net *net, const double *params, const double *X, int64_t n, double *out)
 {
-    return run_forward(n_layers, sizes, params, X, n, out, NULL);
+    return run_forward(net, params, X, n, out, NULL, NULL, NULL);
 }
 
-int pn_classify(int64_t n_layers, const int64_t *sizes, const double *params,
-                const double *X, int64_t n, int64_t *labels)
+int pn_classify(const pn_net *net, const double *params, const double *X, int64_t n, int64_t *labels)
 {
-    return run_forward(n_layers, sizes, params, X, n, NULL, labels);
+    return run_forward(net, params, X, n, NULL, labels, NULL, NULL);
 }
 
-/* Twin of Network.backprop, its result added straight into ws->nabla (the sum
- * update_mini_batch forms) for the example x, y. */
-static void backprop_add(int64_t n_layers, const int64_t *sizes, const double *params,
-                         const double *x, const double *y, workspace *ws)
+int pn_costs(const pn_net *net, const double *params, const double *X, const double *Y, int64_t n,
+             double *costs)
+{
+    return run_forward(net, params, X, n, NULL, NULL, Y, costs);
+}
+
+/* Twin of Network.backprop (both networks), its result added straight into
+ * ws->nabla (the sum update_mini_batch forms) for the example x, y. */
+static void backprop_add(const pn_net *net, const double *params, const double *x, const double *y,
+                         const uint8_t *mask, workspace *ws)
 {
     layers ls;
-    forward(n_layers, sizes, params, x, ws, &ls);
+    const int64_t *sizes = net->sizes;
+    forward(net, params, x, mask, ws, &ls);
+    double scale = 1.0 / (1.0 - net->dropout);
 
-    int64_t l = n_layers - 2;  /* the last layer of weights: from layer l to l+1 */
+    int64_t l = net->n_layers - 2;  /* the last layer of weights: from layer l to l+1 */
     int64_t n_in = sizes[l], n_out = sizes[l + 1];
-    int64_t offset = pn_param_count(n_layers, sizes) - (n_in * n_out + n_out);
+    int64_t offset = pn_param_count(net->n_layers, sizes) - (n_in * n_out + n_out);
+    const uint8_t *mask_l = mask == NULL ? NULL : mask + pn_hidden_count(net->n_layers, sizes);
 
-    /* delta = cost_derivative(a, y) * sigmoid_prime(z), where sigmoid(z) is a itself. */
+    /* the cost's delta(z, a, y) */
     const double *a = ls.acts_of[l + 1];
     double *delta = ws->delta, *below = ws->delta_below;
     for (int64_t j = 0; j < n_out; j++) {
-        delta[j] = (a[j] - y[j]) * (a[j] * (1.0 - a[j]));
+        delta[j] = net->cost == PN_QUADRATIC ? (a[j] - y[j]) * (a[j] * (1.0 - a[j])) : a[j] - y[j];
     }
     for (;;) {
         /* nabla_b += delta; nabla_w += outer(delta, activations[l]) */
@@ -278,11 +391,17 @@ static void backprop_add(int64_t n_layers, const int64_t *sizes, const double *p
         if (l == 0) {
             break;
         }
-        /* delta of the layer below = (w^T delta) * sigmoid_prime(z) */
+        /* delta of the layer below = (w^T delta) * f'(z), f'(z) from the activation before dropout */
         pn_transpose_times(params + offset, delta, n_out, n_in, below);
-        a = ls.acts_of[l];
+        a = ls.raw_of[l];
         for (int64_t k = 0; k < n_in; k++) {
-            below[k] = below[k] * (a[k] * (1.0 - a[k]));
+            below[k] = below[k] * derivative(net->hidden, a[k]);
+        }
+        if (mask_l != NULL) {
+            mask_l -= n_in;
+            for (int64_t k = 0; k < n_in; k++) {
+                below[k] = mask_l[k] ? below[k] * scale : 0.0;
+            }
         }
         double *swap = delta;
         delta = below;
@@ -294,11 +413,46 @@ static void backprop_add(int64_t n_layers, const int64_t *sizes, const double *p
     }
 }
 
-/* Twin of the last two lines of Network.update_mini_batch: p = p - rate * nabla. */
-WIDE static void descend(double *restrict params, const double *restrict nabla, double rate, int64_t count)
+/* Twin of network2._sign. */
+static double sign_of(double w)
 {
-    for (int64_t p = 0; p < count; p++) {
-        params[p] = params[p] - rate * nabla[p];
+    return w > 0.0 ? 1.0 : w < 0.0 ? -1.0 : 0.0;
+}
+
+/* Twin of the update at the end of Network.update_mini_batch (network) and
+ * Network._update (network2), for one layer's weights wT and biases b. */
+WIDE static void descend(const pn_net *net, double *restrict wT, double *restrict b,
+                         double *restrict vw, double *restrict vb,
+                         const double *restrict nwT, const double *restrict nb,
+                         int64_t n_weights, int64_t n_biases, double eta, double rate)
+{
+    if (net->momentum == 0.0) {
+        double decay = 1.0 - eta * (net->lmbda / (double)net->n);
+        double shrink = eta * (net->l1 / (double)net->n);
+        for (int64_t p = 0; p < n_weights; p++) {
+            double w = decay * wT[p];
+            if (shrink != 0.0) {
+                w = w - shrink * sign_of(w);
+            }
+            wT[p] = w - rate * nwT[p];
+        }
+        for (int64_t j = 0; j < n_biases; j++) {
+            b[j] = b[j] - rate * nb[j];
+        }
+        return;
+    }
+    double mu = net->momentum, l2 = net->lmbda / (double)net->n, l1n = net->l1 / (double)net->n;
+    for (int64_t p = 0; p < n_weights; p++) {
+        double gradient = l2 * wT[p];
+        if (l1n != 0.0) {
+            gradient = gradient + l1n * sign_of(wT[p]);
+        }
+        vw[p] = mu * vw[p] - eta * gradient - rate * nwT[p];
+        wT[p] = wT[p] + vw[p];
+    }
+    for (int64_t j = 0; j < n_biases; j++) {
+        vb[j] = mu * vb[j] - rate * nb[j];
+        b[j] = b[j] + vb[j];
     }
 }
 
@@ -316,17 +470,18 @@ static void prefetch_row(const double *row, int64_t n)
 #endif
 }
 
-int pn_train(int64_t n_layers, const int64_t *sizes, double *params,
-             const double *X, const double *Y, const int64_t *order, int64_t n_order,
-             int64_t batch, double eta)
+int pn_train(const pn_net *net, double *params, double *velocity, const double *X, const double *Y,
+             const int64_t *order, int64_t n_order, const uint8_t *masks, int64_t batch, double eta)
 {
     workspace ws;
-    int status = workspace_init(&ws, n_layers, sizes, 1);
+    int status = workspace_init(&ws, net, 1);
     if (status != 0) {
         return status;
     }
-    int64_t n_in = sizes[0], n_out = sizes[n_layers - 1];
-    int64_t count = pn_param_count(n_layers, sizes);
+    const int64_t *sizes = net->sizes;
+    int64_t n_in = sizes[0], n_out = sizes[net->n_layers - 1];
+    int64_t count = pn_param_count(net->n_layers, sizes);
+    int64_t hidden = pn_hidden_count(net->n_layers, sizes);
     for (int64_t start = 0; start < n_order; start += batch) {
         int64_t m = n_order - start < batch ? n_order - start : batch;
         memset(ws.nabla, 0, sizeof(double) * (size_t)count);
@@ -335,10 +490,18 @@ int pn_train(int64_t n_layers, const int64_t *sizes, double *params,
                 prefetch_row(X + order[i + 1] * n_in, n_in);
             }
             int64_t row = order[i];
-            backprop_add(n_layers, sizes, params, X + row * n_in, Y + row * n_out, &ws);
+            backprop_add(net, params, X + row * n_in, Y + row * n_out,
+                         masks == NULL ? NULL : masks + i * hidden, &ws);
         }
-        /* w - (eta / len(mini_batch)) * nw, for every weight and bias alike. */
-        descend(params, ws.nabla, eta / (double)m, count);
+        double rate = eta / (double)m;
+        int64_t offset = 0;
+        for (int64_t l = 0; l + 1 < net->n_layers; l++) {
+            int64_t n_weights = sizes[l] * sizes[l + 1], n_biases = sizes[l + 1];
+            double *v = velocity == NULL ? NULL : velocity + offset;
+            descend(net, params + offset, params + offset + n_weights, v, v == NULL ? NULL : v + n_weights,
+                    ws.nabla + offset, ws.nabla + offset + n_weights, n_weights, n_biases, eta, rate);
+            offset += n_weights + n_biases;
+        }
     }
     free(ws.block);
     return 0;

@@ -33,17 +33,36 @@ void pn_outer_add(double *nwT, const double *delta, const double *a, const int64
                   int64_t n_out);
 /* Twin of network.argmax: index of the largest of v[0..n-1], the first on a tie. */
 int64_t pn_argmax(const double *v, int64_t n);
+/* A network as the core sees it.  Codes: hidden and output 0 sigmoid, 1 tanh, 2 relu,
+ * 3 softmax (output only); cost 0 quadratic, 1 cross-entropy, 2 log-likelihood.
+ * purenn.network's networks are sigmoid/sigmoid/quadratic with every option 0. */
+typedef struct {
+    int64_t n_layers;       /* layers, input included: 2 .. 64 */
+    const int64_t *sizes;   /* n_layers: neurons per layer, input first */
+    int hidden;             /* the hidden neurons' activation */
+    int output;             /* the output neurons' activation */
+    int cost;               /* the cost, which also fixes the output layer's delta */
+    double lmbda;           /* L2 regularisation (network2's lmbda); 0 for none */
+    double l1;              /* L1 regularisation; 0 for none */
+    double momentum;        /* momentum coefficient mu; 0 for plain gradient descent */
+    double dropout;         /* probability of dropping a hidden neuron; 0 for none */
+    int64_t n;              /* size of the whole training set, which scales lmbda and l1 */
+} pn_net;
+
 /* The length of the parameter array for these layer sizes. */
 int64_t pn_param_count(int64_t n_layers, const int64_t *sizes);
-/* Twin of Network.feedforward for n examples: out (n x sizes[-1]) from X (n x sizes[0]). 0, -1 or -2 as pn_train. */
-int pn_feedforward(int64_t n_layers, const int64_t *sizes, const double *params,
-                   const double *X, int64_t n, double *out);
-/* Twin of Network.evaluate's predictions: labels[i] = argmax of the output for row i of X. 0, -1 or -2 as pn_train. */
-int pn_classify(int64_t n_layers, const int64_t *sizes, const double *params,
-                const double *X, int64_t n, int64_t *labels);
-/* Twin of Network.update_mini_batch run over consecutive mini-batches of `batch` examples
- * (the last may be shorter): the examples are rows order[0..n_order-1] of X and Y.
- * 0; -1 if out of memory; -2 if more than 64 layers. */
-int pn_train(int64_t n_layers, const int64_t *sizes, double *params,
-             const double *X, const double *Y, const int64_t *order, int64_t n_order,
-             int64_t batch, double eta);
+/* The number of hidden neurons: one dropout mask byte each per example. */
+int64_t pn_hidden_count(int64_t n_layers, const int64_t *sizes);
+/* Twin of Network.feedforward for n examples: out (n x sizes[-1]) from X (n x sizes[0]). 0, -1 out of memory, -2 bad layer count. */
+int pn_feedforward(const pn_net *net, const double *params, const double *X, int64_t n, double *out);
+/* Twin of the predictions of evaluate/accuracy: labels[i] = argmax of the output for row i of X. 0, -1 or -2. */
+int pn_classify(const pn_net *net, const double *params, const double *X, int64_t n, int64_t *labels);
+/* Twin of cost.fn(feedforward(x), y) for each row: costs (n) from X (n x sizes[0]), Y (n x sizes[-1]). 0, -1 or -2. */
+int pn_costs(const pn_net *net, const double *params, const double *X, const double *Y, int64_t n,
+             double *costs);
+/* Twin of SGD's epoch loop (network._PythonTrainer, network2._PythonTrainer): mini-batches of `batch`
+ * over rows order[0..n_order-1] of X and Y (the last may be shorter); velocity (param_count) with
+ * momentum, else NULL; masks (n_order x hidden count, one per position in order) with dropout, else
+ * NULL.  0, -1 or -2. */
+int pn_train(const pn_net *net, double *params, double *velocity, const double *X, const double *Y,
+             const int64_t *order, int64_t n_order, const uint8_t *masks, int64_t batch, double eta);

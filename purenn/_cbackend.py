@@ -23,6 +23,10 @@ __all__ = ["CoreBackend"]
 # A progress report about every this many examples.
 _EXAMPLES_PER_CALL = 5000
 
+# The codes of pn_net (csrc/purenn_core.h).
+_ACTIVATION = {"sigmoid": 0, "tanh": 1, "relu": 2, "softmax": 3}
+_COST = {"QuadraticCost": 0, "CrossEntropyCost": 1, "LogLikelihoodCost": 2}
+
 
 def _ptr(ctype, buf):
     return ffi.from_buffer(ctype, buf)
@@ -36,7 +40,7 @@ def _check(status, what):
 class _Layout:
     """The layer sizes of a network as C sees them, and its parameter packing."""
 
-    def __init__(self, net):
+    def __init__(self, net, n=1, lmbda=0.0, l1=0.0, momentum=0.0):
         if len(net.sizes) > 64:
             raise ArgumentError("sizes: the C core takes at most 64 layers, not {}".format(len(net.sizes)))
         self.sizes = list(net.sizes)
@@ -44,6 +48,18 @@ class _Layout:
         self.c_sizes = _ptr("int64_t[]", self.sizes_array)
         self.n_layers = len(self.sizes)
         self.count = lib.pn_param_count(self.n_layers, self.c_sizes)
+        self.hidden = lib.pn_hidden_count(self.n_layers, self.c_sizes)
+        # purenn.network's Network has no cost, activation or dropout: it is
+        # network2's sigmoid network with the quadratic cost and no options.
+        cost = getattr(net, "cost", None)
+        self.net = ffi.new("pn_net *", {
+            "n_layers": self.n_layers, "sizes": self.c_sizes,
+            "hidden": _ACTIVATION[getattr(net, "activation", "sigmoid")],
+            "output": _ACTIVATION[cost.output if cost is not None else "sigmoid"],
+            "cost": _COST[cost.__name__ if cost is not None else "QuadraticCost"],
+            "lmbda": lmbda, "l1": l1, "momentum": momentum,
+            "dropout": getattr(net, "dropout", 0.0), "n": n,
+        })
 
     def pack(self, net):
         """net.weights and net.biases as one flat array('d') (layout: purenn_core.h)."""
@@ -98,39 +114,47 @@ def _pack_rows(rows, width, name):
 
 
 class _Trainer:
-    """One SGD run under the C core: the data packed once, epochs run in C."""
+    """One SGD run under the C core: the data packed once, epochs run in C.
+    The twin of network._PythonTrainer and network2._PythonTrainer."""
 
-    def __init__(self, net, training_data, test_data):
+    def __init__(self, net, training_data, test_data=None, n=None, lmbda=0.0, l1=0.0, momentum=0.0):
         self.net = net
-        self.layout = _Layout(net)
-        n_in, n_out = net.sizes[0], net.sizes[-1]
         self.n = len(training_data)
+        self.layout = _Layout(net, n if n is not None else self.n, lmbda, l1, momentum)
+        n_in, n_out = net.sizes[0], net.sizes[-1]
         self.X = _pack_rows([x for x, _ in training_data], n_in, "training_data x")
         self.Y = _pack_rows([y for _, y in training_data], n_out, "training_data y")
+        self.velocity = array("d", [0.0]) * self.layout.count if momentum else None
         self.test_X = None
         if test_data:
             self.test_X = _pack_rows([x for x, _ in test_data], n_in, "test_data x")
             self.test_labels = [y for _, y in test_data]
 
-    def epoch(self, order, mini_batch_size, eta, progress=None):
-        """Twin of network._PythonTrainer.epoch: the same mini-batches, in C."""
+    def epoch(self, order, mini_batch_size, eta, progress=None, masks=None):
+        """Twin of _PythonTrainer.epoch: the same mini-batches, in C."""
         if isinstance(mini_batch_size, bool) or not isinstance(mini_batch_size, int) or mini_batch_size < 1:
             raise ArgumentError("mini_batch_size: {!r} is not a positive whole number".format(mini_batch_size))
         if len(order) != self.n or (order and (min(order) < 0 or max(order) >= self.n)):
             raise ArgumentError("order: not positions 0..{} of the training data".format(self.n - 1))
+        layout = self.layout
+        if masks is not None and len(masks) != self.n * layout.hidden:
+            raise ArgumentError("masks: {} bytes, expected {} (one per hidden neuron per example)".format(
+                len(masks), self.n * layout.hidden))
         if progress is not None:
             progress(0, self.n)
-        layout = self.layout
         params = layout.pack(self.net)
         order = array("q", order)
         c_params, c_order = _ptr("double[]", params), _ptr("int64_t[]", order)
         c_X, c_Y = _ptr("double[]", self.X), _ptr("double[]", self.Y)
+        c_velocity = _ptr("double[]", self.velocity) if self.velocity is not None else ffi.NULL
+        c_masks = _ptr("uint8_t[]", masks) if masks is not None else ffi.NULL
         # Whole mini-batches per call, so batches fall where Python's would.
         step = self.n if progress is None else max(1, _EXAMPLES_PER_CALL // mini_batch_size) * mini_batch_size
         for start in range(0, self.n, step):
             count = min(step, self.n - start)
-            _check(lib.pn_train(layout.n_layers, layout.c_sizes, c_params, c_X, c_Y,
-                                c_order + start, count, mini_batch_size, float(eta)), "training")
+            masks_here = c_masks + start * layout.hidden if masks is not None else ffi.NULL
+            _check(lib.pn_train(layout.net, c_params, c_velocity, c_X, c_Y, c_order + start, count,
+                                masks_here, mini_batch_size, float(eta)), "training")
             if progress is not None:
                 progress(start + count, self.n)
         del c_params, c_order
@@ -142,14 +166,14 @@ class _Trainer:
 
 
 def _classify(layout, params, X, n):
-    labels = array("q", bytes(8 * n))
-    _check(lib.pn_classify(layout.n_layers, layout.c_sizes, _ptr("double[]", params),
-                           _ptr("double[]", X), n, _ptr("int64_t[]", labels)), "classify")
+    labels = array("q", [0]) * n
+    _check(lib.pn_classify(layout.net, _ptr("double[]", params), _ptr("double[]", X), n,
+                           _ptr("int64_t[]", labels)), "classify")
     return labels.tolist()
 
 
 class CoreBackend:
-    """The C core behind the interface purenn.network uses."""
+    """The C core behind the interface purenn.network and purenn.network2 use."""
 
     name = "c"
 
@@ -159,18 +183,32 @@ class CoreBackend:
     def trainer(self, net, training_data, test_data):
         return _Trainer(net, training_data, test_data)
 
+    def trainer2(self, net, training_data, n, lmbda, l1, momentum):
+        return _Trainer(net, training_data, None, n, lmbda, l1, momentum)
+
     def feedforward(self, net, a):
         layout = _Layout(net)
         X = _pack_rows([a], net.sizes[0], "a")
-        out = array("d", bytes(8 * net.sizes[-1]))
-        _check(lib.pn_feedforward(layout.n_layers, layout.c_sizes, _ptr("double[]", layout.pack(net)),
-                                  _ptr("double[]", X), 1, _ptr("double[]", out)), "feedforward")
+        out = array("d", [0.0]) * net.sizes[-1]
+        _check(lib.pn_feedforward(layout.net, _ptr("double[]", layout.pack(net)), _ptr("double[]", X), 1,
+                                  _ptr("double[]", out)), "feedforward")
         return out.tolist()
 
     def classify(self, net, xs):
         layout = _Layout(net)
         return _classify(layout, layout.pack(net), _pack_rows(xs, net.sizes[0], "x"), len(xs))
 
+    def costs(self, net, xs, ys):
+        """cost.fn(feedforward(x), y) for each pair, computed in C."""
+        layout = _Layout(net)
+        n = len(xs)
+        costs = array("d", [0.0]) * n
+        _check(lib.pn_costs(layout.net, _ptr("double[]", layout.pack(net)),
+                            _ptr("double[]", _pack_rows(xs, net.sizes[0], "x")),
+                            _ptr("double[]", _pack_rows(ys, net.sizes[-1], "y")), n,
+                            _ptr("double[]", costs)), "costs")
+        return costs.tolist()
+
     def update_mini_batch(self, net, mini_batch, eta):
-        trainer = _Trainer(net, mini_batch, None)
-        trainer.epoch(list(range(len(mini_batch))), len(mini_batch), eta, None)
+        trainer = _Trainer(net, mini_batch)
+        trainer.epoch(list(range(len(mini_batch))), len(mini_batch), eta)
