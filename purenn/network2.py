@@ -33,7 +33,7 @@ from .backends import load_core, resolve_backend
 from .errors import ArgumentError, ModelFileError
 from .network import argmax, outer, sigmoid, transpose_times, weighted_inputs
 
-__all__ = ["QuadraticCost", "CrossEntropyCost", "LogLikelihoodCost", "Network", "load",
+__all__ = ["QuadraticCost", "CrossEntropyCost", "LogLikelihoodCost", "Network", "load", "save_network",
            "vectorized_result", "ACTIVATIONS"]
 
 #### Activation functions: f(z), and f'(z) written in terms of a = f(z)
@@ -472,26 +472,9 @@ class Network:
         return (nabla_b, nabla_w)
 
     def save(self, filename):
-        """Save the network to `filename` as JSON the book's network2.load reads.
-
-        The file is written beside its destination and renamed into place,
-        so an interrupted save leaves the old file, never half a new one."""
-        for w in self.weights:
-            for w_j in w:
-                for w_jk in w_j:
-                    if not math.isfinite(w_jk):
-                        raise ArgumentError("save: the network has non-finite weights; not saving it")
-        data = {
-            "sizes": self.sizes,
-            "weights": self.weights,
-            "biases": [[[b_j] for b_j in b] for b in self.biases],  # the book's (n, 1) columns
-            "cost": self.cost.__name__,
-            "format": "purenn-network2",
-            "version": 1,
-            "activation": self.activation,
-            "dropout": self.dropout,
-        }
-        _atomic_write(os.fspath(filename), json.dumps(data))
+        """Save the network to `filename` as JSON the book's network2.load reads
+        (see save_network)."""
+        save_network(self, filename)
 
     #### Helpers
 
@@ -601,6 +584,39 @@ def _atomic_write(path, text):
             pass
         raise
 
+
+#### Model files
+
+def save_network(net, filename):
+    """Save `net` (a network2 or chapter-1 Network) to `filename` as JSON.
+
+    The book's keys -- sizes, weights, biases as (n, 1) columns, cost -- so
+    the book's network2.load reads it, plus purenn's own (format, version,
+    activation, dropout).  Floats are written so that they read back
+    exactly.  The file is written beside its destination and renamed into
+    place: an interrupted save leaves the old file, never half a new one.
+    """
+    for w in net.weights:
+        for w_j in w:
+            for w_jk in w_j:
+                if not math.isfinite(w_jk):
+                    raise ArgumentError("{}: the network has non-finite weights; not saving it".format(filename))
+    for b in net.biases:
+        for b_j in b:
+            if not math.isfinite(b_j):
+                raise ArgumentError("{}: the network has non-finite biases; not saving it".format(filename))
+    cost = getattr(net, "cost", QuadraticCost)  # the chapter-1 network's cost is quadratic
+    data = {
+        "sizes": list(net.sizes),
+        "weights": [[[float(v) for v in w_j] for w_j in w] for w in net.weights],
+        "biases": [[[float(b_j)] for b_j in b] for b in net.biases],  # the book's (n, 1) columns
+        "cost": cost.__name__,
+        "format": "purenn-network",
+        "version": 1,
+        "activation": getattr(net, "activation", "sigmoid"),
+        "dropout": getattr(net, "dropout", 0.0),
+    }
+    _atomic_write(os.fspath(filename), json.dumps(data))
 
 #### Loading a network
 
