@@ -474,6 +474,9 @@ int pn_train(const pn_net *net, double *params, double *velocity, const double *
              const int64_t *order, int64_t n_order, const uint8_t *masks, int64_t batch, double eta)
 {
     workspace ws;
+    if (batch < 1 || n_order < 0) {
+        return -3;
+    }
     int status = workspace_init(&ws, net, 1);
     if (status != 0) {
         return status;

@@ -63,6 +63,6 @@ int pn_costs(const pn_net *net, const double *params, const double *X, const dou
 /* Twin of SGD's epoch loop (network._PythonTrainer, network2._PythonTrainer): mini-batches of `batch`
  * over rows order[0..n_order-1] of X and Y (the last may be shorter); velocity (param_count) with
  * momentum, else NULL; masks (n_order x hidden count, one per position in order) with dropout, else
- * NULL.  0, -1 or -2. */
+ * NULL.  0; -1 out of memory; -2 bad layer count; -3 batch < 1 or n_order < 0. */
 int pn_train(const pn_net *net, double *params, double *velocity, const double *X, const double *Y,
              const int64_t *order, int64_t n_order, const uint8_t *masks, int64_t batch, double eta);

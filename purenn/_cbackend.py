@@ -33,8 +33,13 @@ def _ptr(ctype, buf):
 
 
 def _check(status, what):
-    if status != 0:  # -1: malloc failed
+    """Turn a C status into an exception (csrc/purenn_core.h lists them)."""
+    if status == -1:
         raise MemoryError("the C core could not allocate its workspace for {}".format(what))
+    if status == -2:
+        raise ArgumentError("the C core takes networks of 2 to 64 layers ({})".format(what))
+    if status != 0:
+        raise ArgumentError("the C core refused the arguments for {} (status {})".format(what, status))
 
 
 class _Layout:
@@ -115,7 +120,8 @@ def _pack_rows(rows, width, name):
 
 class _Trainer:
     """One SGD run under the C core: the data packed once, epochs run in C.
-    The twin of network._PythonTrainer and network2._PythonTrainer."""
+    The twin of the mini-batch loop in network.Network.SGD and of
+    network2._PythonTrainer."""
 
     def __init__(self, net, training_data, test_data=None, n=None, lmbda=0.0, l1=0.0, momentum=0.0):
         self.net = net
@@ -125,13 +131,13 @@ class _Trainer:
         self.X = _pack_rows([x for x, _ in training_data], n_in, "training_data x")
         self.Y = _pack_rows([y for _, y in training_data], n_out, "training_data y")
         self.velocity = array("d", [0.0]) * self.layout.count if momentum else None
-        self.test_X = None
+        self.test_X, self.test_labels = None, []
         if test_data:
             self.test_X = _pack_rows([x for x, _ in test_data], n_in, "test_data x")
             self.test_labels = [y for _, y in test_data]
 
     def epoch(self, order, mini_batch_size, eta, progress=None, masks=None):
-        """Twin of _PythonTrainer.epoch: the same mini-batches, in C."""
+        """One epoch: the same mini-batches as the Python loop, in C."""
         if isinstance(mini_batch_size, bool) or not isinstance(mini_batch_size, int) or mini_batch_size < 1:
             raise ArgumentError("mini_batch_size: {!r} is not a positive whole number".format(mini_batch_size))
         if len(order) != self.n or (order and (min(order) < 0 or max(order) >= self.n)):
@@ -161,6 +167,8 @@ class _Trainer:
         layout.unpack(self.net, params)
 
     def evaluate(self):
+        if not self.test_labels:
+            return 0
         predictions = _classify(self.layout, self.layout.pack(self.net), self.test_X, len(self.test_labels))
         return sum(int(p == y) for p, y in zip(predictions, self.test_labels))
 

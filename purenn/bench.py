@@ -12,12 +12,13 @@ Times are wall-clock seconds on whatever else the machine is doing: run
 twice, and on a quiet machine, before believing a small difference.
 """
 
+import contextlib
+import io
 import random
 import sys
 import time
 
 from .backends import available_backends
-from .mnist_loader import load_data_wrapper
 from .network import Network
 
 __all__ = ["run_bench", "NumpyNetwork"]
@@ -97,20 +98,29 @@ class NumpyNetwork:
 
 def _time_purenn(backend, sizes, seed, training_data, test_data, epochs, mini_batch_size, eta):
     net = Network(sizes, seed=seed, backend=backend)
-    started = time.perf_counter()
-    run = net._trainer(training_data, test_data)
-    prepare = time.perf_counter() - started
-    order = list(range(len(training_data)))
-    rng = random.Random(seed)
     epoch_times = []
-    for _ in range(epochs):
-        rng.shuffle(order)
+    if backend == "c":
+        from .backends import load_core
         started = time.perf_counter()
-        run.epoch(order, mini_batch_size, eta)
+        run = load_core().trainer(net, training_data, test_data)
+        prepare = time.perf_counter() - started
+        order = list(range(len(training_data)))
+        for _ in range(epochs):
+            net.rng.shuffle(order)
+            started = time.perf_counter()
+            run.epoch(order, mini_batch_size, eta)
+            epoch_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        correct = run.evaluate()
+        return prepare, epoch_times, time.perf_counter() - started, correct
+    for _ in range(epochs):
+        started = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()):
+            net.SGD(training_data, 1, mini_batch_size, eta)  # the Python reference: nothing to prepare
         epoch_times.append(time.perf_counter() - started)
     started = time.perf_counter()
-    correct = run.evaluate()
-    return prepare, epoch_times, time.perf_counter() - started, correct
+    correct = net.evaluate(test_data)
+    return 0.0, epoch_times, time.perf_counter() - started, correct
 
 
 def _time_numpy(np, sizes, seed, training_data, test_data, epochs, mini_batch_size, eta):
@@ -133,26 +143,25 @@ def _time_numpy(np, sizes, seed, training_data, test_data, epochs, mini_batch_si
 
 
 def _ratio(reference, seconds):
+    if seconds <= 0.0 or reference <= 0.0:
+        return "-"
     if seconds <= reference:
         return "{:.1f}x faster".format(reference / seconds)
     return "{:.1f}x slower".format(seconds / reference)
 
 
-def run_bench(sizes=(784, 30, 10), epochs=1, mini_batch_size=10, eta=3.0, train_limit=50000,
-              test_limit=10000, backends=None, numpy=True, seed=0, data_dir=None, out=None):
-    """Time each backend (and NumPy); print a table to `out`; return the rows."""
+def run_bench(training_data, test_data, sizes=(784, 30, 10), epochs=1, mini_batch_size=10, eta=3.0,
+              backends=None, numpy=True, seed=0, load_seconds=None, out=None):
+    """Time each backend (and NumPy) on the data; print a table to `out`; return the rows."""
     out = out or sys.stdout
     say = lambda text="": print(text, file=out, flush=True)  # noqa: E731
     backends = list(backends or available_backends())
-    started = time.perf_counter()
-    training_data, _, test_data = load_data_wrapper(data_dir)
-    load_seconds = time.perf_counter() - started
     rss = _peak_rss_mb()
-    training_data, test_data = training_data[:train_limit], test_data[:test_limit]
     say("purenn bench: network {}, mini-batch {}, eta {}, {} training and {} test images, {} epoch(s)".format(
         list(sizes), mini_batch_size, eta, len(training_data), len(test_data), epochs))
     say("python {} ({}), {}".format(sys.version.split()[0], sys.implementation.name, sys.platform))
-    say("loading MNIST: {:.2f} s{}".format(load_seconds, ", peak RSS {:.0f} MB".format(rss) if rss else ""))
+    if load_seconds is not None:
+        say("loading the data: {:.2f} s{}".format(load_seconds, ", peak RSS {:.0f} MB".format(rss) if rss else ""))
 
     rows = []
     for backend in backends:

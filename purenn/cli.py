@@ -77,29 +77,12 @@ def _backend(text):
 #### Commands
 
 def _train(args, parser):
-    from .mnist_loader import find_data_dir, load_data_wrapper
     from .network import Network
     from .progress import Progress
 
     backend = resolve_backend(args.backend)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2 ** 32)
-    data_dir = find_data_dir(args.data)
-    started = time.perf_counter()
-    training_data, _, test_data = load_data_wrapper(data_dir)
-    load_seconds = time.perf_counter() - started
-    training_data = training_data[:args.train_limit]
-    test_data = test_data[:args.test_limit]
-
-    n_in, n_out = len(training_data[0][0]), len(training_data[0][1])
-    if args.sizes[0] != n_in:
-        parser.error("argument --sizes: the input layer has {} neurons but the images in {} have {} "
-                     "pixels; start --sizes with {}".format(args.sizes[0], data_dir, n_in, n_in))
-    if args.sizes[-1] < n_out:
-        parser.error("argument --sizes: the output layer has {} neurons, fewer than the {} classes; "
-                     "end --sizes with {}".format(args.sizes[-1], n_out, n_out))
-    if args.sizes[-1] > n_out:
-        pad = [0.0] * (args.sizes[-1] - n_out)  # extra outputs are taught to stay at 0
-        training_data = [(x, y + pad) for x, y in training_data]
+    data_dir, training_data, test_data, load_seconds = _load(args, parser)
 
     net = Network(args.sizes, seed=seed, backend=backend)
     _say("purenn {}: network {}, backend {} ({})".format(
@@ -121,6 +104,32 @@ def _train(args, parser):
     return 0
 
 
+def _load(args, parser):
+    """(data_dir, training_data, test_data, seconds) for --data, --train-limit,
+    --test-limit, checked against --sizes."""
+    from .mnist_loader import find_data_dir, load_data_wrapper
+
+    data_dir = find_data_dir(args.data)
+    started = time.perf_counter()
+    training_data, _, test_data = load_data_wrapper(data_dir)
+    seconds = time.perf_counter() - started
+    training_data = training_data[:args.train_limit]
+    test_data = test_data[:args.test_limit]
+    if not training_data:
+        parser.error("the data in {} has no training images".format(data_dir))
+    n_in, n_out = len(training_data[0][0]), len(training_data[0][1])
+    if args.sizes[0] != n_in:
+        parser.error("argument --sizes: the input layer has {} neurons but the images in {} have {} "
+                     "pixels; start --sizes with {}".format(args.sizes[0], data_dir, n_in, n_in))
+    if args.sizes[-1] < n_out:
+        parser.error("argument --sizes: the output layer has {} neurons, fewer than the {} classes; "
+                     "end --sizes with {}".format(args.sizes[-1], n_out, n_out))
+    if args.sizes[-1] > n_out:
+        pad = [0.0] * (args.sizes[-1] - n_out)  # extra outputs are taught to stay at 0
+        training_data = [(x, y + pad) for x, y in training_data]
+    return data_dir, training_data, test_data, seconds
+
+
 def _say(text):
     print(text, flush=True)
 
@@ -137,9 +146,10 @@ def _bench(args, parser):
     names = args.backends or []
     for name in names:
         resolve_backend(name)  # unknown or unbuilt: the usual one-line error
-    run_bench(sizes=args.sizes, epochs=args.epochs, mini_batch_size=args.batch_size, eta=args.eta,
-              train_limit=args.train_limit, test_limit=args.test_limit, backends=names or None,
-              numpy=not args.no_numpy, seed=args.seed, data_dir=args.data)
+    data_dir, training_data, test_data, seconds = _load(args, parser)
+    run_bench(training_data, test_data, sizes=args.sizes, epochs=args.epochs, mini_batch_size=args.batch_size,
+              eta=args.eta, backends=names or None, numpy=not args.no_numpy, seed=args.seed,
+              load_seconds=seconds)
     return 0
 
 
@@ -239,6 +249,9 @@ def main(argv=None):
         return args.run(args, args.parser)
     except PurennError as e:
         print("purenn: error: {}".format(e), file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("purenn: error: out of memory; try smaller --sizes or fewer images", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\npurenn: interrupted", file=sys.stderr)

@@ -79,8 +79,10 @@ def find_data_dir(data_dir=None):
 
     Raises DataFileError when the chosen directory lacks one of the four files.
     """
+    source = "data directory"
     if data_dir is None:
         data_dir = os.environ.get("PURENN_DATA") or None
+        source = "PURENN_DATA"
     if data_dir is None:
         for candidate in _bundled_dirs():
             if all(_file_in(candidate, name) for name in FILE_NAMES):
@@ -91,7 +93,8 @@ def find_data_dir(data_dir=None):
         )
     data_dir = os.fspath(data_dir)
     if not os.path.isdir(data_dir):
-        raise DataFileError(data_dir, "not a directory (expected one holding the MNIST files)")
+        raise DataFileError(repr(data_dir) if not data_dir else data_dir,
+                            "not a directory (the {}: expected one holding the MNIST files)".format(source))
     missing = [name for name in FILE_NAMES if _file_in(data_dir, name) is None]
     if missing:
         raise DataFileError(
@@ -128,6 +131,8 @@ def _read_images(path):
                 idx.dtype, "x".join(map(str, idx.shape))),
         )
     n, rows, cols = idx.shape
+    if rows * cols == 0:
+        raise DataFileError(path, "images of {} x {} pixels hold nothing".format(rows, cols))
     size = rows * cols
     pixels = idx.data.tobytes()
     pixel = _PIXEL.__getitem__
@@ -157,7 +162,7 @@ def _read_pair(data_dir, images_name, labels_name):
             labels_path,
             "{} labels for the {} images of {}".format(len(labels), len(images), images_path),
         )
-    return images, labels, labels_path
+    return images, labels, images_path, labels_path
 
 
 def load_data(data_dir=None, validation_size=None):
@@ -169,7 +174,7 @@ def load_data(data_dir=None, validation_size=None):
     see default_validation_size).
     """
     data_dir = find_data_dir(data_dir)
-    images, labels, labels_path = _read_pair(data_dir, FILE_NAMES[0], FILE_NAMES[1])
+    images, labels, _, labels_path = _read_pair(data_dir, FILE_NAMES[0], FILE_NAMES[1])
     if validation_size is None:
         validation_size = default_validation_size(len(images))
     if not 0 <= validation_size < len(images):
@@ -180,7 +185,10 @@ def load_data(data_dir=None, validation_size=None):
     split = len(images) - validation_size
     training = (images[:split], labels[:split])
     validation = (images[split:], labels[split:])
-    test_images, test_labels, _ = _read_pair(data_dir, FILE_NAMES[2], FILE_NAMES[3])
+    test_images, test_labels, test_path, _ = _read_pair(data_dir, FILE_NAMES[2], FILE_NAMES[3])
+    if images and test_images and len(images[0]) != len(test_images[0]):
+        raise DataFileError(test_path, "images of {} pixels, but the training images have {}".format(
+            len(test_images[0]), len(images[0])))
     return training, validation, (test_images, test_labels)
 
 

@@ -30,7 +30,8 @@ import math
 import random
 import time
 
-from .backends import resolve_backend, load_core
+from .backends import load_core, resolve_backend
+from .checks import check_count, check_data, check_number, check_numbers, check_params, check_sizes
 from .errors import ArgumentError
 
 __all__ = ["Network", "sigmoid", "sigmoid_prime"]
@@ -90,8 +91,19 @@ def outer(delta, a):
     return [[delta_j * a_k if a_k != 0.0 else -0.0 for a_k in a] for delta_j in delta]
 
 
+def add(u, v):
+    """u + v, entry by entry."""
+    return [u_i + v_i for u_i, v_i in zip(u, v)]
+
+
+def descend(params, nabla, rate):
+    """params - rate * nabla, entry by entry: one step of gradient descent."""
+    return [p - rate * n for p, n in zip(params, nabla)]
+
+
 def argmax(values):
-    """The index of the largest value; the first one on a tie (as np.argmax)."""
+    """The index of the largest value; the first one on a tie, as np.argmax.
+    (Unlike np.argmax, a NaN wins only in first place: NaN > v is false.)"""
     best = 0
     for i, v in enumerate(values):
         if v > values[best]:
@@ -116,12 +128,7 @@ class Network:
     """
 
     def __init__(self, sizes, *, seed=None, backend=None):
-        sizes = list(sizes)
-        if len(sizes) < 2:
-            raise ArgumentError("sizes: need at least two layers (input and output), got {!r}".format(sizes))
-        for size in sizes:
-            if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-                raise ArgumentError("sizes: {!r} is not a positive whole number of neurons".format(size))
+        sizes = check_sizes(sizes)
         self.num_layers = len(sizes)
         self.sizes = sizes
         self.backend = resolve_backend(backend)
@@ -137,7 +144,8 @@ class Network:
 
     def feedforward(self, a):
         """Return the output of the network if `a` (a list of sizes[0] numbers) is input."""
-        _check_vector(a, self.sizes[0], "a")
+        check_numbers(a, self.sizes[0], "a")
+        check_params(self)
         if self.backend == "c":
             return load_core().feedforward(self, a)
         for b, w in zip(self.biases, self.weights):
@@ -159,28 +167,37 @@ class Network:
         """
         training_data = list(training_data)
         test_data = list(test_data) if test_data else None
-        _check_positive_int(epochs, "epochs", allow_zero=True)
-        _check_positive_int(mini_batch_size, "mini_batch_size")
-        _check_number(eta, "eta")
+        check_count(epochs, "epochs", minimum=0)
+        check_count(mini_batch_size, "mini_batch_size", minimum=1)
+        check_number(eta, "eta")
         if not training_data:
             raise ArgumentError("training_data: empty")
-        self._check_data(training_data, "training_data", labelled=False)
+        check_params(self)
+        check_data(training_data, self.sizes, "training_data", labelled=False)
         if test_data:
-            self._check_data(test_data, "test_data", labelled=True)
+            check_data(test_data, self.sizes, "test_data", labelled=True)
         n = len(training_data)
         eta = float(eta)
-        run = self._trainer(training_data, test_data)
-        order = list(range(n))
+        # The C core is handed the data once, here, not once per mini-batch.
+        core = load_core().trainer(self, training_data, test_data) if self.backend == "c" else None
+        order = list(range(n))  # we shuffle the positions, not the caller's list
         results = []
         for j in range(epochs):
             started = time.perf_counter()
             self.rng.shuffle(order)
-            # The book's loop over mini-batches (_PythonTrainer.epoch below),
-            # or the C core's twin of it.
-            run.epoch(order, mini_batch_size, eta, progress)
+            if core is not None:
+                core.epoch(order, mini_batch_size, eta, progress)
+            else:
+                if progress is not None:
+                    progress(0, n)
+                for k in range(0, n, mini_batch_size):
+                    mini_batch = [training_data[i] for i in order[k:k + mini_batch_size]]
+                    self._update_mini_batch(mini_batch, eta)
+                    if progress is not None:
+                        progress(min(k + mini_batch_size, n), n)
             seconds = time.perf_counter() - started
             if test_data:
-                correct = run.evaluate()
+                correct = core.evaluate() if core is not None else self._count_correct(test_data)
                 results.append(correct)
                 print("Epoch {0}: {1} / {2}, {3:.2f}% correct, {4:.2f} s".format(
                     j, correct, len(test_data), 100.0 * correct / len(test_data), seconds), flush=True)
@@ -194,25 +211,26 @@ class Network:
         mini_batch = list(mini_batch)
         if not mini_batch:
             raise ArgumentError("mini_batch: empty")
-        self._check_data(mini_batch, "mini_batch", labelled=False)
-        _check_number(eta, "eta")
-        eta = float(eta)
+        check_params(self)
+        check_data(mini_batch, self.sizes, "mini_batch", labelled=False)
+        check_number(eta, "eta")
         if self.backend == "c":
-            return load_core().update_mini_batch(self, mini_batch, eta)
+            return load_core().update_mini_batch(self, mini_batch, float(eta))
+        self._update_mini_batch(mini_batch, float(eta))
+
+    def _update_mini_batch(self, mini_batch, eta):
+        # update_mini_batch without the checks, which SGD has made once for all
         nabla_b = [[0.0] * len(b) for b in self.biases]
         nabla_w = [[[0.0] * len(w_j) for w_j in w] for w in self.weights]
         for x, y in mini_batch:
             delta_nabla_b, delta_nabla_w = self.backprop(x, y)
-            nabla_b = [[nb + dnb for nb, dnb in zip(nb_l, dnb_l)]
-                       for nb_l, dnb_l in zip(nabla_b, delta_nabla_b)]
-            nabla_w = [[[nw + dnw for nw, dnw in zip(nw_j, dnw_j)] for nw_j, dnw_j in zip(nw_l, dnw_l)]
-                       for nw_l, dnw_l in zip(nabla_w, delta_nabla_w)]
+            nabla_b = [add(nb, dnb) for nb, dnb in zip(nabla_b, delta_nabla_b)]
+            nabla_w = [[add(nw_j, dnw_j) for nw_j, dnw_j in zip(nw, dnw)]
+                       for nw, dnw in zip(nabla_w, delta_nabla_w)]
         rate = eta / len(mini_batch)
-        self.weights = [[[w_jk - rate * nw_jk for w_jk, nw_jk in zip(w_j, nw_j)]
-                         for w_j, nw_j in zip(w, nw)]
+        self.weights = [[descend(w_j, nw_j, rate) for w_j, nw_j in zip(w, nw)]
                         for w, nw in zip(self.weights, nabla_w)]
-        self.biases = [[b_j - rate * nb_j for b_j, nb_j in zip(b, nb)]
-                       for b, nb in zip(self.biases, nabla_b)]
+        self.biases = [descend(b, nb, rate) for b, nb in zip(self.biases, nabla_b)]
 
     def backprop(self, x, y):
         """Return a tuple (nabla_b, nabla_w) representing the gradient of the
@@ -256,22 +274,15 @@ class Network:
         outputs the correct result.  The network's output is the index of
         whichever neuron in the final layer has the highest activation."""
         test_data = list(test_data)
-        self._check_data(test_data, "test_data", labelled=True)
+        check_params(self)
+        check_data(test_data, self.sizes, "test_data", labelled=True)
         return self._count_correct(test_data)
 
     def cost_derivative(self, output_activations, y):
         """Return the vector of partial derivatives dC_x/da for the output activations."""
         return [a_j - y_j for a_j, y_j in zip(output_activations, y)]
 
-    #### Helpers: checks and the switch between backends
-
-    def _trainer(self, training_data, test_data=None):
-        """What runs SGD's epochs: an object with epoch(order, mini_batch_size,
-        eta, progress) and evaluate().  The C core's is handed the data once,
-        here, not once per mini-batch."""
-        if self.backend == "c":
-            return load_core().trainer(self, training_data, test_data)
-        return _PythonTrainer(self, training_data, test_data)
+    #### Helpers
 
     def _count_correct(self, test_data):
         if self.backend == "c":
@@ -279,67 +290,3 @@ class Network:
         else:
             predictions = [argmax(self.feedforward(x)) for x, _ in test_data]
         return sum(int(p == y) for p, (_, y) in zip(predictions, test_data))
-
-    def _check_data(self, data, name, labelled):
-        """Check every (x, y) of `data` against the layer sizes, once, up front."""
-        n_in, n_out = self.sizes[0], self.sizes[-1]
-        for i, example in enumerate(data):
-            try:
-                x, y = example
-            except (TypeError, ValueError):
-                raise ArgumentError("{}[{}]: expected a pair (x, y), got {}".format(
-                    name, i, type(example).__name__)) from None
-            if len(x) != n_in:
-                raise ArgumentError("{}[{}]: x has {} values, the input layer has {} neurons".format(
-                    name, i, len(x), n_in))
-            if labelled:
-                if isinstance(y, bool) or not isinstance(y, int) or not 0 <= y < n_out:
-                    raise ArgumentError("{}[{}]: label {!r} is not a class from 0 to {}".format(
-                        name, i, y, n_out - 1))
-            elif len(y) != n_out:
-                raise ArgumentError("{}[{}]: y has {} values, the output layer has {} neurons".format(
-                    name, i, len(y), n_out))
-
-
-class _PythonTrainer:
-    """SGD's epochs in Python: the book's loop over mini-batches."""
-
-    def __init__(self, net, training_data, test_data):
-        self.net = net
-        self.training_data = training_data
-        self.test_data = test_data
-
-    def epoch(self, order, mini_batch_size, eta, progress=None):
-        """One pass over the training data, in mini-batches taken in `order`."""
-        n = len(order)
-        if progress is not None:
-            progress(0, n)
-        for k in range(0, n, mini_batch_size):
-            mini_batch = [self.training_data[i] for i in order[k:k + mini_batch_size]]
-            self.net.update_mini_batch(mini_batch, eta)
-            if progress is not None:
-                progress(min(k + mini_batch_size, n), n)
-
-    def evaluate(self):
-        return self.net._count_correct(self.test_data)
-
-
-def _check_vector(a, n, name):
-    try:
-        length = len(a)
-    except TypeError:
-        raise ArgumentError("{}: expected a list of {} numbers, got {}".format(
-            name, n, type(a).__name__)) from None
-    if length != n:
-        raise ArgumentError("{}: has {} values, the input layer has {} neurons".format(name, length, n))
-
-
-def _check_positive_int(value, name, allow_zero=False):
-    if isinstance(value, bool) or not isinstance(value, int) or value < (0 if allow_zero else 1):
-        raise ArgumentError("{}: {!r} is not a {} whole number".format(
-            name, value, "non-negative" if allow_zero else "positive"))
-
-
-def _check_number(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ArgumentError("{}: {!r} is not a finite number".format(name, value))

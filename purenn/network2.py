@@ -30,6 +30,7 @@ import tempfile
 import time
 
 from .backends import load_core, resolve_backend
+from .checks import check_count, check_data, check_number, check_numbers, check_params, check_sizes
 from .errors import ArgumentError, ModelFileError
 from .network import argmax, outer, sigmoid, transpose_times, weighted_inputs
 
@@ -184,12 +185,7 @@ class Network:
 
     def __init__(self, sizes, cost=CrossEntropyCost, *, activation="sigmoid", dropout=0.0,
                  seed=None, backend=None):
-        sizes = list(sizes)
-        if len(sizes) < 2:
-            raise ArgumentError("sizes: need at least two layers (input and output), got {!r}".format(sizes))
-        for size in sizes:
-            if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-                raise ArgumentError("sizes: {!r} is not a positive whole number of neurons".format(size))
+        sizes = check_sizes(sizes)
         if cost not in COSTS.values():
             raise ArgumentError("cost: {!r} is not one of {}".format(cost, ", ".join(COSTS)))
         if activation not in ACTIVATIONS:
@@ -232,7 +228,8 @@ class Network:
 
     def feedforward(self, a):
         """Return the output of the network if `a` is input (no dropout)."""
-        _check_length(a, self.sizes[0], "a")
+        check_numbers(a, self.sizes[0], "a")
+        check_params(self)
         if self.backend == "c":
             return load_core().feedforward(self, a)
         for l, (b, w) in enumerate(zip(self.biases, self.weights)):
@@ -245,7 +242,8 @@ class Network:
         for training data, whose y is a one-hot list, False for validation
         and test data, whose y is the digit."""
         data = list(data)
-        self._check_data(data, "data", labelled=not convert)
+        check_params(self)
+        check_data(data, self.sizes, "data", labelled=not convert)
         if self.backend == "c":
             predictions = load_core().classify(self, [x for x, _ in data])
         else:
@@ -260,7 +258,8 @@ class Network:
         `convert` is False for training data (y one-hot), True for
         validation and test data (y the digit), as in the book."""
         data = list(data)
-        self._check_data(data, "data", labelled=convert)
+        check_params(self)
+        check_data(data, self.sizes, "data", labelled=convert)
         n_out = self.sizes[-1]
         ys = [vectorized_result(y, n_out) for _, y in data] if convert else [y for _, y in data]
         if self.backend == "c":
@@ -301,19 +300,20 @@ class Network:
         """
         training_data = list(training_data)
         evaluation_data = list(evaluation_data) if evaluation_data else None
-        _check_count(epochs, "epochs", minimum=0)
-        _check_count(mini_batch_size, "mini_batch_size", minimum=1)
-        _check_count(early_stopping_n, "early_stopping_n", minimum=0)
-        _check_count(schedule, "schedule", minimum=0)
+        check_count(epochs, "epochs", minimum=0)
+        check_count(mini_batch_size, "mini_batch_size", minimum=1)
+        check_count(early_stopping_n, "early_stopping_n", minimum=0)
+        check_count(schedule, "schedule", minimum=0)
         for value, name in ((eta, "eta"), (lmbda, "lmbda"), (l1, "l1"), (momentum, "momentum")):
-            _check_number(value, name)
+            check_number(value, name)
         if not 0.0 <= momentum < 1.0:
             raise ArgumentError("momentum: {!r} is not from 0 up to (not including) 1".format(momentum))
         if not training_data:
             raise ArgumentError("training_data: empty")
-        self._check_data(training_data, "training_data", labelled=False)
+        check_params(self)
+        check_data(training_data, self.sizes, "training_data", labelled=False)
         if evaluation_data:
-            self._check_data(evaluation_data, "evaluation_data", labelled=True)
+            check_data(evaluation_data, self.sizes, "evaluation_data", labelled=True)
         if (monitor_evaluation_cost or monitor_evaluation_accuracy) and not evaluation_data:
             raise ArgumentError("evaluation_data: monitoring it was asked for, but none was given")
         watched = _watched(monitor_evaluation_accuracy, monitor_evaluation_cost,
@@ -397,7 +397,11 @@ class Network:
         mini_batch = list(mini_batch)
         if not mini_batch:
             raise ArgumentError("mini_batch: empty")
-        self._check_data(mini_batch, "mini_batch", labelled=False)
+        check_params(self)
+        check_data(mini_batch, self.sizes, "mini_batch", labelled=False)
+        for value, name in ((eta, "eta"), (lmbda, "lmbda"), (l1, "l1"), (momentum, "momentum")):
+            check_number(value, name)
+        check_count(n, "n", minimum=1)
         run = self._trainer(mini_batch, n, float(lmbda), float(l1), float(momentum))
         run.epoch(list(range(len(mini_batch))), len(mini_batch), float(eta), None, masks)
 
@@ -482,25 +486,6 @@ class Network:
         if self.backend == "c":
             return load_core().trainer2(self, training_data, n, lmbda, l1, momentum)
         return _PythonTrainer(self, training_data, n, lmbda, l1, momentum)
-
-    def _check_data(self, data, name, labelled):
-        n_in, n_out = self.sizes[0], self.sizes[-1]
-        for i, example in enumerate(data):
-            try:
-                x, y = example
-            except (TypeError, ValueError):
-                raise ArgumentError("{}[{}]: expected a pair (x, y), got {}".format(
-                    name, i, type(example).__name__)) from None
-            if len(x) != n_in:
-                raise ArgumentError("{}[{}]: x has {} values, the input layer has {} neurons".format(
-                    name, i, len(x), n_in))
-            if labelled:
-                if isinstance(y, bool) or not isinstance(y, int) or not 0 <= y < n_out:
-                    raise ArgumentError("{}[{}]: label {!r} is not a class from 0 to {}".format(
-                        name, i, y, n_out - 1))
-            elif len(y) != n_out:
-                raise ArgumentError("{}[{}]: y has {} values, the output layer has {} neurons".format(
-                    name, i, len(y), n_out))
 
 
 def _step(w, nw, decay, shrink, rate):
@@ -688,24 +673,3 @@ def _columns(filename, biases, sizes):
             column.append(_number(filename, entry, "biases[{}][{}]".format(l, j)))
         out.append(column)
     return out
-
-
-#### Small checks
-
-def _check_length(a, n, name):
-    try:
-        length = len(a)
-    except TypeError:
-        raise ArgumentError("{}: expected a list of {} numbers, got {}".format(name, n, type(a).__name__)) from None
-    if length != n:
-        raise ArgumentError("{}: has {} values, the input layer has {} neurons".format(name, length, n))
-
-
-def _check_count(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ArgumentError("{}: {!r} is not a whole number of at least {}".format(name, value, minimum))
-
-
-def _check_number(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ArgumentError("{}: {!r} is not a finite number".format(name, value))

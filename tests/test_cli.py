@@ -190,3 +190,13 @@ def test_bench_refuses_an_unbuilt_backend(monkeypatch, small_mnist, capsys):
     monkeypatch.setattr(backends, "_core_error", "not built here")
     status, _, err = run_main(["bench", "--data", small_mnist, "--backends", "c"], capsys)
     assert status == 2 and "the C backend was asked for but is not built (not built here)" in err
+
+
+def test_bench_copes_with_no_test_images(tmp_path, capsys):
+    for prefix, n in (("train", 30), ("t10k", 0)):
+        write_idx(str(tmp_path / "{}-images-idx3-ubyte".format(prefix)), [(i * 37) % 256 for i in range(4 * n)],
+                  (n, 2, 2))
+        write_idx(str(tmp_path / "{}-labels-idx1-ubyte".format(prefix)), [i % 10 for i in range(n)], (n,))
+    status, out, err = run_main(["bench", "--data", str(tmp_path), "--sizes", "4,3,10", "--no-numpy"], capsys)
+    assert status == 0, err
+    assert "25 training and 0 test images" in out

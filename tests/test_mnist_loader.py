@@ -28,10 +28,15 @@ def test_bundled_files_have_the_published_checksums():
             assert hashlib.md5(f.read()).hexdigest() == digest, name
 
 
-def test_the_bundled_data_is_found_without_being_told_where(monkeypatch):
+def test_the_bundled_data_is_found_without_being_told_where(monkeypatch, tmp_path):
     monkeypatch.delenv("PURENN_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)  # from anywhere: installed, it is purenn/data; in a checkout, ./data
     found = mnist_loader.find_data_dir()
-    assert sorted(os.listdir(found)) == sorted(os.listdir(DATA))
+    installed = os.path.join(os.path.dirname(mnist_loader.__file__), "data")
+    assert os.path.samefile(found, installed if os.path.isdir(installed) else DATA)
+    for name, digest in _md5sums("MD5SUMS.gz.txt").items():
+        with open(os.path.join(found, name), "rb") as f:
+            assert hashlib.md5(f.read()).hexdigest() == digest, name
 
 
 def test_load_data_has_the_books_split_and_counts():
@@ -112,6 +117,22 @@ def test_the_argument_wins_over_the_environment(tmp_path, monkeypatch):
     _write_set(str(tmp_path), 12, 3, True)
     monkeypatch.setenv("PURENN_DATA", str(tmp_path / "elsewhere"))
     assert mnist_loader.find_data_dir(tmp_path) == str(tmp_path)
+
+
+def test_training_and_test_images_must_be_the_same_size(tmp_path):
+    _write_set(str(tmp_path), 12, 3, False)
+    write_idx(str(tmp_path / "t10k-images-idx3-ubyte"), [0] * 27, (3, 3, 3))
+    with pytest.raises(DataFileError, match="images of 9 pixels, but the training images have 4") as info:
+        mnist_loader.load_data(tmp_path)
+    assert "t10k-images-idx3-ubyte" in str(info.value)
+
+
+def test_a_missing_directory_says_where_it_came_from(monkeypatch, tmp_path):
+    monkeypatch.setenv("PURENN_DATA", str(tmp_path / "gone"))
+    with pytest.raises(DataFileError, match="not a directory \\(the PURENN_DATA"):
+        mnist_loader.find_data_dir()
+    with pytest.raises(DataFileError, match="^'': not a directory"):
+        mnist_loader.find_data_dir("")
 
 
 def test_missing_files_are_named(tmp_path):

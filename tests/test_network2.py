@@ -102,9 +102,10 @@ def relative_error(u, v):
 
 @pytest.mark.parametrize("cost", [QuadraticCost, CrossEntropyCost, LogLikelihoodCost])
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
-def test_backprop_matches_central_differences(backend, cost, activation):
+def test_backprop_matches_central_differences(cost, activation):
+    # the Python reference; the C core's steps equal it bit for bit (below)
     rng = random.Random(7)
-    net = Network([5, 4, 3, 3], cost, activation=activation, seed=2, backend=backend)
+    net = Network([5, 4, 3, 3], cost, activation=activation, seed=2, backend="python")
     x = [rng.uniform(-1, 1) for _ in range(5)]
     y = network2.vectorized_result(1, 3) if cost is LogLikelihoodCost else [rng.random() for _ in range(3)]
     nabla_b, nabla_w = net.backprop(x, y)

@@ -1,0 +1,91 @@
+"""Argument checks shared by purenn.network and purenn.network2.
+
+Each raises ArgumentError naming the argument and what was expected, so a
+mistake is reported where it is made, not as a traceback from deep inside
+the arithmetic -- or, worse, as a silently wrong answer (zip stops at the
+shorter list; a NumPy float32 would quietly turn the arithmetic into single
+precision).
+"""
+
+import math
+
+from .errors import ArgumentError
+
+# The types whose arithmetic is double precision: float and int (and
+# float's subclasses, such as numpy.float64, which are checked the slow way).
+_DOUBLE_TYPES = frozenset((float, int))
+
+
+def check_sizes(sizes):
+    """`sizes` as a list: at least two layers of positive whole numbers."""
+    sizes = list(sizes)
+    if len(sizes) < 2:
+        raise ArgumentError("sizes: need at least two layers (input and output), got {!r}".format(sizes))
+    for size in sizes:
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ArgumentError("sizes: {!r} is not a positive whole number of neurons".format(size))
+    return sizes
+
+
+def check_count(value, name, minimum):
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ArgumentError("{}: {!r} is not a whole number of at least {}".format(name, value, minimum))
+
+
+def check_number(value, name):
+    try:
+        finite = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        finite = False
+    if not finite:
+        raise ArgumentError("{}: {!r} is not a finite number".format(name, value))
+
+
+def check_numbers(values, n, name):
+    """`values` is a sequence of n floats or ints."""
+    try:
+        length = len(values)
+    except TypeError:
+        raise ArgumentError("{}: expected a list of {} numbers, got {}".format(
+            name, n, type(values).__name__)) from None
+    if length != n:
+        raise ArgumentError("{}: has {} values, expected {}".format(name, length, n))
+    if not _DOUBLE_TYPES.issuperset(map(type, values)):
+        for k, v in enumerate(values):
+            if isinstance(v, bool) or not isinstance(v, (float, int)):
+                raise ArgumentError("{}[{}]: {!r} is a {}, not a float".format(name, k, v, type(v).__name__))
+
+
+def check_data(data, sizes, name, labelled):
+    """Every (x, y) of `data` fits the layer sizes: x has sizes[0] numbers; y
+    is a class number (labelled) or has sizes[-1] numbers."""
+    n_in, n_out = sizes[0], sizes[-1]
+    for i, example in enumerate(data):
+        try:
+            x, y = example
+        except (TypeError, ValueError):
+            raise ArgumentError("{}[{}]: expected a pair (x, y), got {}".format(
+                name, i, type(example).__name__)) from None
+        check_numbers(x, n_in, "{}[{}] x".format(name, i))
+        if labelled:
+            if isinstance(y, bool) or not isinstance(y, int) or not 0 <= y < n_out:
+                raise ArgumentError("{}[{}]: label {!r} is not a class from 0 to {}".format(
+                    name, i, y, n_out - 1))
+        else:
+            check_numbers(y, n_out, "{}[{}] y".format(name, i))
+
+
+def check_params(net):
+    """net.weights and net.biases have the shapes net.sizes says."""
+    sizes = net.sizes
+    if len(net.weights) != len(sizes) - 1 or len(net.biases) != len(sizes) - 1:
+        raise ArgumentError("net.weights and net.biases need {} layers for sizes {}".format(
+            len(sizes) - 1, sizes))
+    for l, (w, b) in enumerate(zip(net.weights, net.biases)):
+        n_in, n_out = sizes[l], sizes[l + 1]
+        if len(w) != n_out or len(b) != n_out:
+            raise ArgumentError("net.weights[{0}] and net.biases[{0}] need {1} rows for sizes {2}".format(
+                l, n_out, sizes))
+        for j, w_j in enumerate(w):
+            if len(w_j) != n_in:
+                raise ArgumentError("net.weights[{}][{}] has {} entries, needs {}".format(l, j, len(w_j), n_in))
