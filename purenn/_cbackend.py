@@ -180,6 +180,43 @@ def _classify(layout, params, X, n):
     return labels.tolist()
 
 
+class _Examples:
+    """Twin of network2._PythonExamples: the data packed once, measured in C."""
+
+    def __init__(self, net, data, labelled):
+        self.net, self.n = net, len(data)
+        n_in, n_out = net.sizes[0], net.sizes[-1]
+        self.X = _pack_rows([x for x, _ in data], n_in, "data x")
+        if labelled:
+            self.labels = [y for _, y in data]
+            self.Y = array("d", [0.0]) * (self.n * n_out)
+            for i, y in enumerate(self.labels):
+                self.Y[i * n_out + y] = 1.0  # vectorized_result(y)
+        else:
+            self.Y = _pack_rows([y for _, y in data], n_out, "data y")
+            self.labels = [_argmax(y) for _, y in data]
+
+    def accuracy(self):
+        if not self.n:
+            return 0
+        layout = _Layout(self.net)
+        predictions = _classify(layout, layout.pack(self.net), self.X, self.n)
+        return sum(int(p == label) for p, label in zip(predictions, self.labels))
+
+    def costs(self):
+        layout = _Layout(self.net)
+        costs = array("d", [0.0]) * self.n
+        if self.n:
+            _check(lib.pn_costs(layout.net, _ptr("double[]", layout.pack(self.net)), _ptr("double[]", self.X),
+                                _ptr("double[]", self.Y), self.n, _ptr("double[]", costs)), "costs")
+        return costs.tolist()
+
+
+def _argmax(values):
+    from .network import argmax
+    return argmax(values)
+
+
 class CoreBackend:
     """The C core behind the interface purenn.network and purenn.network2 use."""
 
@@ -206,16 +243,8 @@ class CoreBackend:
         layout = _Layout(net)
         return _classify(layout, layout.pack(net), _pack_rows(xs, net.sizes[0], "x"), len(xs))
 
-    def costs(self, net, xs, ys):
-        """cost.fn(feedforward(x), y) for each pair, computed in C."""
-        layout = _Layout(net)
-        n = len(xs)
-        costs = array("d", [0.0]) * n
-        _check(lib.pn_costs(layout.net, _ptr("double[]", layout.pack(net)),
-                            _ptr("double[]", _pack_rows(xs, net.sizes[0], "x")),
-                            _ptr("double[]", _pack_rows(ys, net.sizes[-1], "y")), n,
-                            _ptr("double[]", costs)), "costs")
-        return costs.tolist()
+    def examples(self, net, data, labelled):
+        return _Examples(net, data, labelled)
 
     def update_mini_batch(self, net, mini_batch, eta):
         trainer = _Trainer(net, mini_batch)

@@ -1,6 +1,7 @@
 """The command line: `python -m purenn COMMAND ...` (or `purenn COMMAND ...`).
 
-    train      train the chapter-1 network on MNIST (or any data in its format)
+    train      train the chapter-1 network, or network2 with the chapter-3 options
+    evaluate   the accuracy of a saved network
     bench      time an epoch and an evaluation on every backend (and NumPy)
     backends   list the backends and whether the C core is built
 
@@ -10,13 +11,14 @@ reported on one line on stderr, with exit status 2.
 
 import argparse
 import math
+import os
 import random
 import sys
 import time
 
 from . import __version__
 from .backends import BACKENDS, available_backends, core_status, resolve_backend
-from .errors import PurennError
+from .errors import ArgumentError, PurennError
 
 __all__ = ["main"]
 
@@ -68,6 +70,23 @@ def _positive_float(text):
     return value
 
 
+def _non_negative_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("{!r} is not a number".format(text)) from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError("{} is not a finite number of 0 or more".format(text))
+    return value
+
+
+def _probability(text):
+    value = _non_negative_float(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError("{} is not below 1".format(text))
+    return value
+
+
 def _backend(text):
     if text.lower() not in BACKENDS + ("auto",):
         raise argparse.ArgumentTypeError("{!r} is not a backend; choose auto, python or c".format(text))
@@ -76,44 +95,158 @@ def _backend(text):
 
 #### Commands
 
+# Options that ask for network2 (chapter 3) rather than the chapter-1 network.
+_NETWORK2_OPTIONS = ("cost", "activation", "lmbda", "l1", "init", "dropout", "momentum", "schedule",
+                     "early_stopping", "monitor", "monitor_training_cost", "monitor_training_accuracy",
+                     "monitor_evaluation_cost", "monitor_evaluation_accuracy", "plot", "validation")
+_COSTS = {"quadratic": "QuadraticCost", "cross-entropy": "CrossEntropyCost",
+          "log-likelihood": "LogLikelihoodCost"}
+
+
 def _train(args, parser):
-    from .network import Network
     from .progress import Progress
 
     backend = resolve_backend(args.backend)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2 ** 32)
-    data_dir, training_data, test_data, load_seconds = _load(args, parser)
-
-    net = Network(args.sizes, seed=seed, backend=backend)
-    _say("purenn {}: network {}, backend {} ({})".format(
-        __version__, args.sizes, backend, _backend_detail(backend)))
-    _say("data {} (loaded in {:.2f} s): training on {}, testing on {}".format(
-        data_dir, load_seconds, len(training_data), len(test_data)))
-    _say("epochs {}, mini-batch size {}, eta {}, seed {}".format(
-        args.epochs, args.batch_size, args.eta, seed))
+    chapter3 = any(getattr(args, name) not in (None, False) for name in _NETWORK2_OPTIONS)
+    data_dir, training_data, validation_data, test_data, load_seconds = _load(args, parser)
+    if args.save:
+        _check_writable(args.save, "--save", parser)
+    if args.plot:
+        _check_writable(args.plot, "--plot", parser)
     progress = None if args.quiet else Progress(sys.stderr)
+    if chapter3:
+        net, results, seconds = _train_network2(args, seed, backend, data_dir, training_data,
+                                                validation_data, test_data, load_seconds, progress)
+    else:
+        from .network import Network
+        net = Network(args.sizes, seed=seed, backend=backend)
+        _say("purenn {}: the chapter-1 network {}, backend {} ({})".format(
+            __version__, args.sizes, backend, _backend_detail(backend)))
+        _say("data {} (loaded in {:.2f} s): training on {}, testing on {}".format(
+            data_dir, load_seconds, len(training_data), len(test_data)))
+        _say("epochs {}, mini-batch size {}, eta {}, seed {}".format(
+            args.epochs, args.batch_size, args.eta, seed))
+        started = time.perf_counter()
+        results = net.SGD(training_data, args.epochs, args.batch_size, args.eta,
+                          test_data=test_data, progress=progress)
+        seconds = time.perf_counter() - started
+        if results:
+            best = max(range(len(results)), key=lambda j: (results[j], -j))
+            _say("best: epoch {}, {} / {} ({:.2f}%); {:.1f} s for {} epochs".format(
+                best, results[best], len(test_data), 100.0 * results[best] / len(test_data),
+                seconds, args.epochs))
+    if args.save:
+        from .network2 import save_network
+        save_network(net, args.save)
+        _say("saved the network to {}".format(args.save))
+    return 0
+
+
+def _train_network2(args, seed, backend, data_dir, training_data, validation_data, test_data,
+                    load_seconds, progress):
+    from . import network2
+    from .plot import write_svg
+
+    cost = getattr(network2, _COSTS[args.cost or "cross-entropy"])
+    net = network2.Network(args.sizes, cost, activation=args.activation or "sigmoid",
+                           dropout=args.dropout or 0.0, seed=seed, backend=backend)
+    if args.init == "large":
+        net.large_weight_initializer()
+    monitors = {name: args.monitor or getattr(args, "monitor_" + name)
+                for name in ("training_cost", "training_accuracy", "evaluation_cost", "evaluation_accuracy")}
+    if not any(monitors.values()):
+        monitors["evaluation_accuracy"] = True
+    evaluation_name = "validation" if args.validation else "test"
+    evaluation_data = validation_data if args.validation else test_data
+    if (monitors["evaluation_cost"] or monitors["evaluation_accuracy"]) and not evaluation_data:
+        raise ArgumentError("the {} data is empty: nothing to evaluate on".format(evaluation_name))
+    _say("purenn {}: network2 {}, {}, {} hidden neurons, backend {} ({})".format(
+        __version__, args.sizes, cost.__name__, net.activation, backend, _backend_detail(backend)))
+    _say("data {} (loaded in {:.2f} s): training on {}, evaluating on {} {} images".format(
+        data_dir, load_seconds, len(training_data), len(evaluation_data), evaluation_name))
+    _say("epochs {}, mini-batch size {}, eta {}, lmbda {}, l1 {}, momentum {}, dropout {}, init {}, "
+         "schedule {}, early stopping {}, seed {}".format(
+             args.epochs, args.batch_size, args.eta, args.lmbda or 0.0, args.l1 or 0.0, args.momentum or 0.0,
+             args.dropout or 0.0, args.init or "default", args.schedule or "off", args.early_stopping or "off",
+             seed))
+    columns = [("epoch", 5, "epoch", "{:d}"), ("eta", 9, "eta", "{:.4g}")]
+    for name, title, form in (("training_cost", "train cost", "{:.4f}"),
+                              ("training_accuracy", "train acc", "{:.2%}"),
+                              ("evaluation_cost", evaluation_name[:4] + " cost", "{:.4f}"),
+                              ("evaluation_accuracy", evaluation_name[:4] + " acc", "{:.2%}")):
+        if monitors[name]:
+            columns.append((name, 10, title, form))
+    columns.append(("seconds", 7, "s", "{:.2f}"))
+    _say("  ".join(title.rjust(width) for _, width, title, _ in columns))
+    records = []
+
+    def row(record):
+        records.append(record)
+        _say("  ".join(form.format(record[key]).rjust(width) for key, width, _, form in columns))
+
     started = time.perf_counter()
-    results = net.SGD(training_data, args.epochs, args.batch_size, args.eta,
-                      test_data=test_data, progress=progress)
+    net.SGD(training_data, args.epochs, args.batch_size, args.eta, lmbda=args.lmbda or 0.0,
+            evaluation_data=evaluation_data,
+            monitor_evaluation_cost=monitors["evaluation_cost"],
+            monitor_evaluation_accuracy=monitors["evaluation_accuracy"],
+            monitor_training_cost=monitors["training_cost"],
+            monitor_training_accuracy=monitors["training_accuracy"],
+            early_stopping_n=args.early_stopping or 0, l1=args.l1 or 0.0, momentum=args.momentum or 0.0,
+            schedule=args.schedule or 0, progress=progress, on_epoch=row, verbose=False)
     seconds = time.perf_counter() - started
-    if results:
-        best = max(range(len(results)), key=lambda j: (results[j], -j))
-        _say("best: epoch {}, {} / {} ({:.2f}%); {:.1f} s for {} epochs".format(
-            best, results[best], len(test_data), 100.0 * results[best] / len(test_data),
-            seconds, args.epochs))
+    if len(records) < args.epochs:
+        _say("stopped after {} of {} epochs ({})".format(
+            len(records), args.epochs, "early stopping" if args.early_stopping else "the learning-rate schedule"))
+    if monitors["evaluation_accuracy"] and records:
+        best = max(records, key=lambda r: (r["evaluation_accuracy"], -r["epoch"]))
+        _say("best {} accuracy: {:.2%} at epoch {}; final {:.2%}; {:.1f} s".format(
+            evaluation_name, best["evaluation_accuracy"], best["epoch"], records[-1]["evaluation_accuracy"],
+            seconds))
+    if args.plot:
+        write_svg(args.plot, records, title="{} {} on {} images, eta {}, lmbda {}".format(
+            cost.__name__, args.sizes, len(training_data), args.eta, args.lmbda or 0.0))
+        _say("plotted the curves to {}".format(args.plot))
+    return net, records, seconds
+
+
+def _check_writable(path, option, parser):
+    directory = os.path.dirname(os.path.abspath(path)) or "."
+    if not os.path.isdir(directory):
+        parser.error("argument {}: the directory {} does not exist".format(option, directory))
+    if not os.access(directory, os.W_OK):
+        parser.error("argument {}: cannot write in {}".format(option, directory))
+
+
+def _evaluate(args, parser):
+    from .mnist_loader import find_data_dir, load_data_wrapper
+    from .network2 import load
+
+    net = load(args.model, backend=args.backend)
+    data_dir = find_data_dir(args.data)
+    _, validation_data, test_data = load_data_wrapper(data_dir)
+    if len(test_data[0][0]) != net.sizes[0] if test_data else False:
+        raise ArgumentError("{}: the network takes {} inputs, the images in {} have {} pixels".format(
+            args.model, net.sizes[0], data_dir, len(test_data[0][0])))
+    _say("{}: {} {}, backend {}".format(args.model, net.cost.__name__, net.sizes, net.backend))
+    for name, data in (("test", test_data), ("validation", validation_data)):
+        if data:
+            correct = net.accuracy(data)
+            _say("{:<10} {} / {} ({:.2%})".format(name, correct, len(data), correct / len(data)))
     return 0
 
 
 def _load(args, parser):
-    """(data_dir, training_data, test_data, seconds) for --data, --train-limit,
+    """(data_dir, training, validation, test, seconds) for --data, --train-limit,
     --test-limit, checked against --sizes."""
     from .mnist_loader import find_data_dir, load_data_wrapper
 
     data_dir = find_data_dir(args.data)
     started = time.perf_counter()
-    training_data, _, test_data = load_data_wrapper(data_dir)
+    training_data, validation_data, test_data = load_data_wrapper(data_dir)
     seconds = time.perf_counter() - started
     training_data = training_data[:args.train_limit]
+    validation_data = validation_data[:args.test_limit]
     test_data = test_data[:args.test_limit]
     if not training_data:
         parser.error("the data in {} has no training images".format(data_dir))
@@ -127,7 +260,7 @@ def _load(args, parser):
     if args.sizes[-1] > n_out:
         pad = [0.0] * (args.sizes[-1] - n_out)  # extra outputs are taught to stay at 0
         training_data = [(x, y + pad) for x, y in training_data]
-    return data_dir, training_data, test_data, seconds
+    return data_dir, training_data, validation_data, test_data, seconds
 
 
 def _say(text):
@@ -146,7 +279,7 @@ def _bench(args, parser):
     names = args.backends or []
     for name in names:
         resolve_backend(name)  # unknown or unbuilt: the usual one-line error
-    data_dir, training_data, test_data, seconds = _load(args, parser)
+    data_dir, training_data, _, test_data, seconds = _load(args, parser)
     run_bench(training_data, test_data, sizes=args.sizes, epochs=args.epochs, mini_batch_size=args.batch_size,
               eta=args.eta, backends=names or None, numpy=not args.no_numpy, seed=args.seed,
               load_seconds=seconds)
@@ -208,7 +341,52 @@ def build_parser():
                             "when it is built)")
     train.add_argument("--quiet", action="store_true",
                        help="no progress line on stderr")
+    train.add_argument("--save", metavar="FILE", default=None,
+                       help="save the trained network as JSON (the book's network2 format)")
+    ch3 = train.add_argument_group(
+        "chapter 3 (network2)",
+        "Any of these trains the book's network2 instead of the chapter-1 network, and prints a "
+        "table of the monitored figures per epoch (by default the evaluation accuracy).")
+    ch3.add_argument("--cost", choices=sorted(_COSTS), default=None,
+                     help="the cost (default cross-entropy); log-likelihood puts a softmax on the output")
+    ch3.add_argument("--activation", choices=["sigmoid", "tanh", "relu"], default=None,
+                     help="the hidden neurons (default sigmoid)")
+    ch3.add_argument("--lmbda", type=_non_negative_float, default=None, metavar="X",
+                     help="L2 regularisation parameter (default 0)")
+    ch3.add_argument("--l1", type=_non_negative_float, default=None, metavar="X",
+                     help="L1 regularisation parameter (default 0)")
+    ch3.add_argument("--init", choices=["default", "large"], default=None,
+                     help="initial weights: default N(0, 1/n_in), or large N(0, 1) as in chapter 1")
+    ch3.add_argument("--dropout", type=_probability, default=None, metavar="P",
+                     help="drop each hidden neuron with probability P while training (default 0)")
+    ch3.add_argument("--momentum", type=_probability, default=None, metavar="MU",
+                     help="momentum coefficient, 0 <= MU < 1 (default 0: plain gradient descent)")
+    ch3.add_argument("--schedule", type=_positive_int, default=None, metavar="N",
+                     help="halve eta after N epochs without improvement; stop when it has fallen to 1/128")
+    ch3.add_argument("--early-stopping", type=_positive_int, default=None, metavar="N",
+                     help="stop after N epochs without improvement")
+    ch3.add_argument("--validation", action="store_true",
+                     help="evaluate on the validation images instead of the test images")
+    ch3.add_argument("--monitor", action="store_true", help="monitor all four figures below")
+    ch3.add_argument("--monitor-training-cost", action="store_true", help="the cost on the training data")
+    ch3.add_argument("--monitor-training-accuracy", action="store_true", help="the accuracy on the training data")
+    ch3.add_argument("--monitor-evaluation-cost", action="store_true", help="the cost on the evaluation data")
+    ch3.add_argument("--monitor-evaluation-accuracy", action="store_true",
+                     help="the accuracy on the evaluation data")
+    ch3.add_argument("--plot", metavar="FILE.svg", default=None,
+                     help="draw the monitored curves as an SVG chart")
     train.set_defaults(run=_train, parser=train)
+
+    evaluate = commands.add_parser("evaluate", help="accuracy of a saved network on the test and validation data",
+                                   description="Load a network saved by `train --save` (or by the book's "
+                                               "network2.save) and print its accuracy on the test and "
+                                               "validation images.")
+    evaluate.add_argument("model", metavar="MODEL", help="the saved network (JSON)")
+    evaluate.add_argument("--data", metavar="DIR", default=None,
+                          help="directory with the MNIST-format files (default: the bundled MNIST)")
+    evaluate.add_argument("--backend", type=_backend, default=None, metavar="NAME",
+                          help="auto, python or c (default: $PURENN_BACKEND, else auto)")
+    evaluate.set_defaults(run=_evaluate, parser=evaluate)
 
     bench = commands.add_parser(
         "bench", help="time training and evaluation on every backend",

@@ -26,9 +26,9 @@ import json
 import math
 import os
 import random
-import tempfile
 import time
 
+from .atomic import write_text
 from .backends import load_core, resolve_backend
 from .checks import check_count, check_data, check_number, check_numbers, check_params, check_sizes
 from .errors import ArgumentError, ModelFileError
@@ -244,14 +244,7 @@ class Network:
         data = list(data)
         check_params(self)
         check_data(data, self.sizes, "data", labelled=not convert)
-        if self.backend == "c":
-            predictions = load_core().classify(self, [x for x, _ in data])
-        else:
-            predictions = [argmax(self.feedforward(x)) for x, _ in data]
-        correct = 0
-        for p, (_, y) in zip(predictions, data):
-            correct += int(p == (argmax(y) if convert else y))
-        return correct
+        return self._examples(data, labelled=not convert).accuracy()
 
     def total_cost(self, data, lmbda, convert=False):
         """The cost over `data` with its L2 term: (1/n) sum of C_x + (lmbda/2n) sum of w^2.
@@ -260,28 +253,34 @@ class Network:
         data = list(data)
         check_params(self)
         check_data(data, self.sizes, "data", labelled=convert)
-        n_out = self.sizes[-1]
-        ys = [vectorized_result(y, n_out) for _, y in data] if convert else [y for _, y in data]
-        if self.backend == "c":
-            costs = load_core().costs(self, [x for x, _ in data], ys)
-        else:
-            costs = [self.cost.fn(self.feedforward(x), y) for (x, _), y in zip(data, ys)]
+        return self._total_cost(self._examples(data, labelled=convert), lmbda)
+
+    def _total_cost(self, examples, lmbda):
+        n = examples.n
         total = 0.0
-        for c in costs:
-            total += c / len(data)
+        for c in examples.costs():
+            total += c / n
         squares = 0.0
         for w in self.weights:
             for w_j in w:
                 for w_jk in w_j:
                     squares += w_jk * w_jk
-        return total + 0.5 * (lmbda / len(data)) * squares
+        return total + 0.5 * (lmbda / n) * squares
+
+    def _examples(self, data, labelled):
+        """`data` ready to be measured again and again: an object with
+        accuracy() and costs() (cost.fn per example).  The C core packs
+        the data once, here."""
+        if self.backend == "c":
+            return load_core().examples(self, data, labelled)
+        return _PythonExamples(self, data, labelled)
 
     #### Learning
 
     def SGD(self, training_data, epochs, mini_batch_size, eta, lmbda=0.0, evaluation_data=None,
             monitor_evaluation_cost=False, monitor_evaluation_accuracy=False,
             monitor_training_cost=False, monitor_training_accuracy=False, early_stopping_n=0,
-            *, l1=0.0, momentum=0.0, schedule=0, progress=None, on_epoch=None):
+            *, l1=0.0, momentum=0.0, schedule=0, progress=None, on_epoch=None, verbose=True):
         """Train by mini-batch stochastic gradient descent.
 
         As in the book: `lmbda` is the L2 regularisation parameter; the
@@ -296,7 +295,8 @@ class Network:
         stopping and the schedule is the first monitored of: evaluation
         accuracy, evaluation cost, training accuracy, training cost.
         `on_epoch(record)`, if given, is called after each epoch with a
-        dict of that epoch's figures.
+        dict of that epoch's figures; `verbose=False` leaves out the book's
+        printout.
         """
         training_data = list(training_data)
         evaluation_data = list(evaluation_data) if evaluation_data else None
@@ -323,9 +323,18 @@ class Network:
                                 "training accuracy or cost)".format(
                                     "early_stopping_n" if early_stopping_n else "schedule"))
 
+        def say(text):
+            if verbose:
+                print(text, flush=True)
+
         n = len(training_data)
         eta, start_eta = float(eta), float(eta)
         run = self._trainer(training_data, n, float(lmbda), float(l1), float(momentum))
+        # The data to measure after each epoch, prepared (for C: packed) once.
+        measured_training = (self._examples(training_data, labelled=False)
+                             if monitor_training_cost or monitor_training_accuracy else None)
+        measured_evaluation = (self._examples(evaluation_data, labelled=True)
+                               if monitor_evaluation_cost or monitor_evaluation_accuracy else None)
         order = list(range(n))
         evaluation_cost, evaluation_accuracy = [], []
         training_cost, training_accuracy = [], []
@@ -337,28 +346,27 @@ class Network:
             run.epoch(order, mini_batch_size, eta, progress, masks)
             seconds = time.perf_counter() - started
             record = {"epoch": j, "seconds": seconds, "eta": eta}
-            print("Epoch {} training complete".format(j), flush=True)
+            say("Epoch {} training complete".format(j))
             if monitor_training_cost:
-                cost = self.total_cost(training_data, lmbda)
+                cost = self._total_cost(measured_training, lmbda)
                 training_cost.append(cost)
                 record["training_cost"] = cost
-                print("Cost on training data: {}".format(cost), flush=True)
+                say("Cost on training data: {}".format(cost))
             if monitor_training_accuracy:
-                accuracy = self.accuracy(training_data, convert=True)
+                accuracy = measured_training.accuracy()
                 training_accuracy.append(accuracy)
                 record["training_accuracy"] = accuracy / n
-                print("Accuracy on training data: {} / {}".format(accuracy, n), flush=True)
+                say("Accuracy on training data: {} / {}".format(accuracy, n))
             if monitor_evaluation_cost:
-                cost = self.total_cost(evaluation_data, lmbda, convert=True)
+                cost = self._total_cost(measured_evaluation, lmbda)
                 evaluation_cost.append(cost)
                 record["evaluation_cost"] = cost
-                print("Cost on evaluation data: {}".format(cost), flush=True)
+                say("Cost on evaluation data: {}".format(cost))
             if monitor_evaluation_accuracy:
-                accuracy = self.accuracy(evaluation_data)
+                accuracy = measured_evaluation.accuracy()
                 evaluation_accuracy.append(accuracy)
                 record["evaluation_accuracy"] = accuracy / len(evaluation_data)
-                print("Accuracy on evaluation data: {} / {}".format(accuracy, len(evaluation_data)),
-                      flush=True)
+                say("Accuracy on evaluation data: {} / {}".format(accuracy, len(evaluation_data)))
             if on_epoch is not None:
                 on_epoch(record)
             if watched is None:
@@ -368,16 +376,15 @@ class Network:
             if best is None or figure > best:
                 best, best_epoch, since_schedule = figure, j, j
             if early_stopping_n and j - best_epoch >= early_stopping_n:
-                print("Early stopping: no improvement in {} epochs".format(early_stopping_n), flush=True)
+                say("Early stopping: no improvement in {} epochs".format(early_stopping_n))
                 break
             if schedule and j - since_schedule >= schedule:
                 eta /= 2.0
                 since_schedule = j
                 if eta <= start_eta / 128.0:
-                    print("Learning-rate schedule: eta has fallen to 1/128 of its start; stopping",
-                          flush=True)
+                    say("Learning-rate schedule: eta has fallen to 1/128 of its start; stopping")
                     break
-                print("Learning-rate schedule: eta halved to {}".format(eta), flush=True)
+                say("Learning-rate schedule: eta halved to {}".format(eta))
         return evaluation_cost, evaluation_accuracy, training_cost, training_accuracy
 
     def _dropout_masks(self, n):
@@ -536,6 +543,26 @@ class _PythonTrainer:
                 progress(positions[-1] + 1, total)
 
 
+class _PythonExamples:
+    """Examples to measure a network on, in Python.  `labelled`: y is the
+    class number (validation, test); otherwise y is the desired output."""
+
+    def __init__(self, net, data, labelled):
+        self.net, self.data, self.n = net, data, len(data)
+        n_out = net.sizes[-1]
+        self.ys = [vectorized_result(y, n_out) for _, y in data] if labelled else [y for _, y in data]
+        self.labels = [y for _, y in data] if labelled else [argmax(y) for _, y in data]
+
+    def accuracy(self):
+        correct = 0
+        for (x, _), label in zip(self.data, self.labels):
+            correct += int(argmax(self.net.feedforward(x)) == label)
+        return correct
+
+    def costs(self):
+        return [self.net.cost.fn(self.net.feedforward(x), y) for (x, _), y in zip(self.data, self.ys)]
+
+
 def _split_mask(flat, hidden):
     """One example's mask bytes as a list of per-hidden-layer lists."""
     out, start = [], 0
@@ -551,23 +578,6 @@ def _watched(evaluation_accuracy, evaluation_cost, training_accuracy, training_c
         if on:
             return name
     return None
-
-
-def _atomic_write(path, text):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 #### Model files
@@ -601,7 +611,7 @@ def save_network(net, filename):
         "activation": getattr(net, "activation", "sigmoid"),
         "dropout": getattr(net, "dropout", 0.0),
     }
-    _atomic_write(os.fspath(filename), json.dumps(data))
+    write_text(filename, json.dumps(data), suffix=".json")
 
 #### Loading a network
 
