@@ -200,3 +200,65 @@ def test_bench_copes_with_no_test_images(tmp_path, capsys):
     status, out, err = run_main(["bench", "--data", str(tmp_path), "--sizes", "4,3,10", "--no-numpy"], capsys)
     assert status == 0, err
     assert "25 training and 0 test images" in out
+
+
+def test_chapter3_options_train_network2_with_a_table_save_plot_and_evaluate(backend, small_mnist, tmp_path,
+                                                                            capsys):
+    import xml.etree.ElementTree as ET
+    model, chart = tmp_path / "net.json", tmp_path / "curves.svg"
+    status, out, err = run_main(
+        ["train", "--data", small_mnist, "--sizes", "784,20,10", "--cost", "cross-entropy", "--eta", "0.5",
+         "--lmbda", "1", "--epochs", "3", "--monitor", "--seed", "2", "--backend", backend, "--quiet",
+         "--save", str(model), "--plot", str(chart)], capsys)
+    assert status == 0, err
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["epoch", "eta"])
+    assert lines[header].split() == ["epoch", "eta", "train", "cost", "train", "acc", "test", "cost", "test",
+                                     "acc", "s"]
+    assert [line.split()[0] for line in lines[header + 1:header + 4]] == ["0", "1", "2"]
+    assert "best test accuracy:" in out and "saved the network to" in out
+    root = ET.parse(str(chart)).getroot()
+    assert root.tag.endswith("svg")
+    texts = [t.text for t in root.iter() if t.tag.endswith("text")]
+    assert "Cost per epoch" in texts and "Accuracy per epoch" in texts and "evaluation data" in texts
+    status, out, _ = run_main(["evaluate", str(model), "--data", small_mnist, "--backend", backend], capsys)
+    assert status == 0
+    assert re.search(r"^test +\d+ / 200 \(\d+\.\d\d%\)$", out, re.M)
+    assert re.search(r"^validation +\d+ / 100 ", out, re.M)
+
+
+def test_the_chapter1_network_can_be_saved_and_evaluated(small_mnist, tmp_path, capsys):
+    model = tmp_path / "ch1.json"
+    status, out, _ = run_main(["train", "--data", small_mnist, "--epochs", "1", "--seed", "3", "--quiet",
+                               "--save", str(model)], capsys)
+    assert status == 0 and "the chapter-1 network" in out
+    correct = int(re.search(r"^Epoch 0: (\d+) / 200", out, re.M).group(1))
+    status, out, _ = run_main(["evaluate", str(model), "--data", small_mnist], capsys)
+    assert re.search(r"^test +{} / 200".format(correct), out, re.M)
+
+
+def test_early_stopping_and_schedule_from_the_command_line(small_mnist, capsys):
+    status, out, _ = run_main(["train", "--data", small_mnist, "--sizes", "784,10,10", "--eta", "0.05",
+                               "--epochs", "100", "--early-stopping", "2", "--seed", "1", "--quiet",
+                               "--validation"], capsys)
+    assert status == 0 and "early stopping" in out and "best validation accuracy" in out
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--cost", "hinge"], "argument --cost: invalid choice: 'hinge'"),
+    (["--dropout", "1"], "argument --dropout: 1 is not below 1"),
+    (["--lmbda", "-1"], "argument --lmbda: -1 is not a finite number of 0 or more"),
+    (["--save", "/nonexistent/dir/x.json"], "argument --save: the directory /nonexistent/dir does not exist"),
+])
+def test_bad_chapter3_arguments(args, message, small_mnist, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["train", "--data", small_mnist, "--quiet"] + args)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err.strip().splitlines()[-1]
+
+
+def test_evaluate_refuses_a_bad_model_file_in_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    status, _, err = run_main(["evaluate", str(bad)], capsys)
+    assert status == 2 and err.strip() == "purenn: error: {}: missing the key 'sizes'".format(bad)
