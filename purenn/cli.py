@@ -40,42 +40,48 @@ def _sizes(text):
     return sizes
 
 
-def _positive_int(text):
+def _whole_number(text):
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError("{!r} is not a whole number".format(text)) from None
+
+
+def _number(text, expected):
+    """float(text); "TEXT is not EXPECTED" if it is not a number or not finite."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("{!r} is not a number".format(text)) from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError("{} is not {}".format(text, expected))
+    return value
+
+
+def _positive_int(text):
+    value = _whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError("{} is not positive; give 1 or more".format(value))
     return value
 
 
 def _non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("{!r} is not a whole number".format(text)) from None
+    value = _whole_number(text)
     if value < 0:
         raise argparse.ArgumentTypeError("{} is negative; give 0 or more".format(value))
     return value
 
 
 def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("{!r} is not a number".format(text)) from None
-    if not (math.isfinite(value) and value > 0):
+    value = _number(text, "a positive finite number")
+    if value <= 0:
         raise argparse.ArgumentTypeError("{} is not a positive finite number".format(text))
     return value
 
 
 def _non_negative_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("{!r} is not a number".format(text)) from None
-    if not (math.isfinite(value) and value >= 0):
+    value = _number(text, "a finite number of 0 or more")
+    if value < 0:
         raise argparse.ArgumentTypeError("{} is not a finite number of 0 or more".format(text))
     return value
 
