@@ -111,12 +111,15 @@ def render_svg(records, title=""):
         if series:
             panels.append((kind, ylabel, percent, series))
     epochs = [r["epoch"] for r in records]
-    width = _PANEL_W * max(1, len(panels))
+    panels_width = _PANEL_W * max(1, len(panels))
+    width = max(panels_width, 8 * len(title) + 40)  # room for the title (about 8 px a character)
+    margin = (width - panels_width) // 2
     height = _PANEL_H + (24 if title else 0)
     shift = 24 if title else 0
     body = []
     for i, (kind, ylabel, percent, series) in enumerate(panels):
-        body.extend(_panel(i * _PANEL_W, "{} per epoch".format(kind.capitalize()), ylabel, epochs, series, percent))
+        body.extend(_panel(margin + i * _PANEL_W, "{} per epoch".format(kind.capitalize()), ylabel, epochs,
+                           series, percent))
     if not panels:
         body.append('<text x="{}" y="{}" class="title">nothing was monitored</text>'.format(width / 2, height / 2))
     style = ("text{font-family:Helvetica,Arial,sans-serif;font-size:12px;fill:#222}"
