@@ -1,9 +1,12 @@
-"""Which implementation computes: the Python reference or the C core.
+"""Which implementation computes: the reference, the Python engine or the C core.
 
-    "python"  the pure-Python reference, always there
-    "c"       the C core in csrc/, built by cffi at install time when a C
-              compiler and cffi are at hand; the same numbers, bit for bit
-    "auto"    "c" when it is built, else "python"
+    "reference"  the teaching code of purenn.network and purenn.network2,
+                 run as written: the specification, and slow
+    "python"     the Python engine (purenn.engine): standard library only,
+                 the same numbers bit for bit, several times faster
+    "c"          the C core in csrc/, built by cffi at install time when a
+                 C compiler and cffi are at hand; the same numbers again
+    "auto"       "c" when it is built, else "python"
 
 A Network takes `backend=`; None means $PURENN_BACKEND, and that unset
 means "auto".  Asking for "c" where it is not built is an error, never a
@@ -18,7 +21,7 @@ from .errors import BackendError
 __all__ = ["BACKENDS", "available_backends", "resolve_backend", "core_status", "load_core"]
 
 #: The backend names a Network accepts (besides "auto").
-BACKENDS = ("python", "c")
+BACKENDS = ("reference", "python", "c")
 
 _core = None
 _core_error = None
@@ -45,8 +48,8 @@ def core_status():
 
 
 def available_backends():
-    """The backends that can run here, in order of preference: ["c", "python"] or ["python"]."""
-    return (["c"] if _import_core() is not None else []) + ["python"]
+    """The backends that can run here, in order of preference: c (if built), python, reference."""
+    return (["c"] if _import_core() is not None else []) + ["python", "reference"]
 
 
 def resolve_backend(name=None):
@@ -59,7 +62,8 @@ def resolve_backend(name=None):
         name = os.environ.get("PURENN_BACKEND", "").strip() or "auto"
         source = "PURENN_BACKEND"
     if not isinstance(name, str) or name.lower() not in BACKENDS + ("auto",):
-        raise BackendError("{}: unknown backend {!r}; choose one of auto, python, c".format(source, name))
+        raise BackendError("{}: unknown backend {!r}; choose one of auto, c, python, reference".format(
+            source, name))
     name = name.lower()
     if name == "auto":
         return "c" if _import_core() is not None else "python"
@@ -70,8 +74,12 @@ def resolve_backend(name=None):
     return name
 
 
-def load_core():
-    """The C core's Python glue (purenn._cbackend.CoreBackend); BackendError if not built."""
+def load_core(name="c"):
+    """What runs a fast backend: the C core's glue (purenn._cbackend.CoreBackend)
+    for "c", the Python engine (purenn.engine.EngineBackend) for "python"."""
+    if name == "python":
+        from .engine import EngineBackend
+        return EngineBackend()
     core = _import_core()
     if core is None:
         raise BackendError("the C core is not built ({})".format(_core_error))

@@ -18,7 +18,7 @@ import random
 import sys
 import time
 
-from .backends import available_backends
+from .backends import available_backends, load_core
 from .network import Network
 
 __all__ = ["run_bench", "NumpyNetwork"]
@@ -97,30 +97,31 @@ class NumpyNetwork:
 
 
 def _time_purenn(backend, sizes, seed, training_data, test_data, epochs, mini_batch_size, eta):
+    """Time one backend: the engine or the C core as SGD drives it (data handed over
+    once, then epochs), the reference through SGD itself."""
     net = Network(sizes, seed=seed, backend=backend)
     epoch_times = []
-    if backend == "c":
-        from .backends import load_core
-        started = time.perf_counter()
-        run = load_core().trainer(net, training_data, test_data)
-        prepare = time.perf_counter() - started
-        order = list(range(len(training_data)))
+    if backend == "reference":
         for _ in range(epochs):
-            net.rng.shuffle(order)
             started = time.perf_counter()
-            run.epoch(order, mini_batch_size, eta)
+            with contextlib.redirect_stdout(io.StringIO()):
+                net.SGD(training_data, 1, mini_batch_size, eta)
             epoch_times.append(time.perf_counter() - started)
         started = time.perf_counter()
-        correct = run.evaluate()
-        return prepare, epoch_times, time.perf_counter() - started, correct
+        correct = net.evaluate(test_data)
+        return 0.0, epoch_times, time.perf_counter() - started, correct
+    started = time.perf_counter()
+    run = load_core(backend).trainer(net, training_data, test_data)
+    prepare = time.perf_counter() - started
+    order = list(range(len(training_data)))
     for _ in range(epochs):
+        net.rng.shuffle(order)
         started = time.perf_counter()
-        with contextlib.redirect_stdout(io.StringIO()):
-            net.SGD(training_data, 1, mini_batch_size, eta)  # the Python reference: nothing to prepare
+        run.epoch(order, mini_batch_size, eta)
         epoch_times.append(time.perf_counter() - started)
     started = time.perf_counter()
-    correct = net.evaluate(test_data)
-    return 0.0, epoch_times, time.perf_counter() - started, correct
+    correct = run.evaluate()
+    return prepare, epoch_times, time.perf_counter() - started, correct
 
 
 def _time_numpy(np, sizes, seed, training_data, test_data, epochs, mini_batch_size, eta):
@@ -155,7 +156,7 @@ def run_bench(training_data, test_data, sizes=(784, 30, 10), epochs=1, mini_batc
     """Time each backend (and NumPy) on the data; print a table to `out`; return the rows."""
     out = out or sys.stdout
     say = lambda text="": print(text, file=out, flush=True)  # noqa: E731
-    backends = list(backends or available_backends())
+    backends = list(backends or [name for name in available_backends() if name != "reference"])
     rss = _peak_rss_mb()
     say("purenn bench: network {}, mini-batch {}, eta {}, {} training and {} test images, {} epoch(s)".format(
         list(sizes), mini_batch_size, eta, len(training_data), len(test_data), epochs))
@@ -193,8 +194,10 @@ def run_bench(training_data, test_data, sizes=(784, 30, 10), epochs=1, mini_batc
             name, epoch, len(training_data) / epoch, evaluate, prepare,
             100.0 * correct / max(1, len(test_data)), ratio))
     by_name = dict((row[0], row) for row in rows)
-    if "c" in by_name and "python" in by_name:
-        say("c is {:.0f}x faster per epoch than python".format(min(by_name["python"][2]) / min(by_name["c"][2])))
+    for fast, slow in (("c", "python"), ("c", "reference"), ("python", "reference")):
+        if fast in by_name and slow in by_name:
+            say("{} is {:.1f}x faster per epoch than {}".format(
+                fast, min(by_name[slow][2]) / min(by_name[fast][2]), slow))
     say("s/epoch is the fastest of {} epoch(s); 'prepare' is handing the data to the backend "
         "(once per SGD call)".format(epochs))
     return rows

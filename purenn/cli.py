@@ -95,7 +95,7 @@ def _probability(text):
 
 def _backend(text):
     if text.lower() not in BACKENDS + ("auto",):
-        raise argparse.ArgumentTypeError("{!r} is not a backend; choose auto, python or c".format(text))
+        raise argparse.ArgumentTypeError("{!r} is not a backend; choose auto, c, python or reference".format(text))
     return text.lower()
 
 
@@ -273,10 +273,11 @@ def _say(text):
     print(text, flush=True)
 
 
+_BACKEND_DETAIL = {"python": "the pure-Python engine", "reference": "the teaching code, as written"}
+
+
 def _backend_detail(backend):
-    if backend == "c":
-        return core_status()[1]
-    return "pure Python reference"
+    return core_status()[1] if backend == "c" else _BACKEND_DETAIL[backend]
 
 
 def _bench(args, parser):
@@ -296,14 +297,14 @@ def _backend_list(text):
     names = [part.strip().lower() for part in text.split(",") if part.strip()]
     for name in names:
         if name not in BACKENDS:
-            raise argparse.ArgumentTypeError("{!r} is not a backend; choose from python, c".format(name))
+            raise argparse.ArgumentTypeError("{!r} is not a backend; choose from c, python, reference".format(name))
     return names
 
 
 def _backends(args, parser):
     built, detail = core_status()
     for name in available_backends():
-        print("{:8} {}".format(name, detail if name == "c" else "pure Python reference"))
+        print("{:10} {}".format(name, _backend_detail(name)))
     if not built:
         print("(c: not built -- {})".format(detail))
     print("auto = {}".format(resolve_backend("auto")))
@@ -343,8 +344,9 @@ def build_parser():
     train.add_argument("--test-limit", type=_positive_int, default=None, metavar="N",
                        help="test on only the first N test images")
     train.add_argument("--backend", type=_backend, default=None, metavar="NAME",
-                       help="auto, python or c (default: $PURENN_BACKEND, else auto: the C core "
-                            "when it is built)")
+                       help="auto, c, python (the pure-Python engine) or reference (the teaching code "
+                            "as written) (default: $PURENN_BACKEND, else auto: the C core when it is "
+                            "built, else python)")
     train.add_argument("--quiet", action="store_true",
                        help="no progress line on stderr")
     train.add_argument("--save", metavar="FILE", default=None,
@@ -391,7 +393,7 @@ def build_parser():
     evaluate.add_argument("--data", metavar="DIR", default=None,
                           help="directory with the MNIST-format files (default: the bundled MNIST)")
     evaluate.add_argument("--backend", type=_backend, default=None, metavar="NAME",
-                          help="auto, python or c (default: $PURENN_BACKEND, else auto)")
+                          help="auto, c, python or reference (default: $PURENN_BACKEND, else auto)")
     evaluate.set_defaults(run=_evaluate, parser=evaluate)
 
     bench = commands.add_parser(
@@ -412,7 +414,8 @@ def build_parser():
     bench.add_argument("--test-limit", type=_positive_int, default=10000, metavar="N",
                        help="test images to evaluate (default 10000, all)")
     bench.add_argument("--backends", type=_backend_list, default=None, metavar="NAME,...",
-                       help="backends to time (default: every available one)")
+                       help="backends to time: c, python, reference (default: c and python, "
+                            "those that are built)")
     bench.add_argument("--no-numpy", action="store_true", help="skip the NumPy comparison")
     bench.add_argument("--seed", type=_non_negative_int, default=0, metavar="N",
                        help="seed for the initial weights and shuffles (default 0)")

@@ -123,8 +123,10 @@ class Network:
     whichever backend computes it.  The first layer is the input and has no
     biases.
 
-    `backend` is "python", "c" or "auto"; None reads $PURENN_BACKEND
-    (default "auto": the C core if it is built).  See purenn.backends.
+    `backend` is "reference" (this module's code, run as written),
+    "python" (the Python engine), "c" or "auto"; None reads
+    $PURENN_BACKEND (default "auto": the C core if it is built, else the
+    Python engine).  All give the same numbers.  See purenn.backends.
     """
 
     def __init__(self, sizes, *, seed=None, backend=None):
@@ -146,8 +148,8 @@ class Network:
         """Return the output of the network if `a` (a list of sizes[0] numbers) is input."""
         check_numbers(a, self.sizes[0], "a")
         check_params(self)
-        if self.backend == "c":
-            return load_core().feedforward(self, a)
+        if self.backend != "reference":
+            return load_core(self.backend).feedforward(self, a)
         for b, w in zip(self.biases, self.weights):
             a = [sigmoid(z) for z in weighted_inputs(w, a, b)]
         return a
@@ -178,8 +180,10 @@ class Network:
             check_data(test_data, self.sizes, "test_data", labelled=True)
         n = len(training_data)
         eta = float(eta)
-        # The C core is handed the data once, here, not once per mini-batch.
-        core = load_core().trainer(self, training_data, test_data) if self.backend == "c" else None
+        # The engine or the C core is handed the data once, here, not per mini-batch;
+        # the "reference" backend runs the book's loop below as written.
+        core = (load_core(self.backend).trainer(self, training_data, test_data)
+                if self.backend != "reference" else None)
         order = list(range(n))  # we shuffle the positions, not the caller's list
         results = []
         for j in range(epochs):
@@ -214,8 +218,8 @@ class Network:
         check_params(self)
         check_data(mini_batch, self.sizes, "mini_batch", labelled=False)
         check_number(eta, "eta")
-        if self.backend == "c":
-            return load_core().update_mini_batch(self, mini_batch, float(eta))
+        if self.backend != "reference":
+            return load_core(self.backend).update_mini_batch(self, mini_batch, float(eta))
         self._update_mini_batch(mini_batch, float(eta))
 
     def _update_mini_batch(self, mini_batch, eta):
@@ -285,8 +289,8 @@ class Network:
     #### Helpers
 
     def _count_correct(self, test_data):
-        if self.backend == "c":
-            predictions = load_core().classify(self, [x for x, _ in test_data])
+        if self.backend != "reference":
+            predictions = load_core(self.backend).classify(self, [x for x, _ in test_data])
         else:
             predictions = [argmax(self.feedforward(x)) for x, _ in test_data]
         return sum(int(p == y) for p, (_, y) in zip(predictions, test_data))

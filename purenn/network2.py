@@ -180,7 +180,8 @@ class Network:
     function.  `dropout` is the probability that a hidden neuron is left out
     of an example while training (inverted dropout: the neurons kept are
     scaled by 1/(1-p), so a trained network is used as it is).  `seed` and
-    `backend` as in purenn.network.Network.
+    `backend` as in purenn.network.Network: "reference" runs this module's
+    code as written, "python" the Python engine, "c" the C core.
     """
 
     def __init__(self, sizes, cost=CrossEntropyCost, *, activation="sigmoid", dropout=0.0,
@@ -230,8 +231,8 @@ class Network:
         """Return the output of the network if `a` is input (no dropout)."""
         check_numbers(a, self.sizes[0], "a")
         check_params(self)
-        if self.backend == "c":
-            return load_core().feedforward(self, a)
+        if self.backend != "reference":
+            return load_core(self.backend).feedforward(self, a)
         for l, (b, w) in enumerate(zip(self.biases, self.weights)):
             a = self._activate(l, weighted_inputs(w, a, b))
         return a
@@ -271,8 +272,8 @@ class Network:
         """`data` ready to be measured again and again: an object with
         accuracy() and costs() (cost.fn per example).  The C core packs
         the data once, here."""
-        if self.backend == "c":
-            return load_core().examples(self, data, labelled)
+        if self.backend != "reference":
+            return load_core(self.backend).examples(self, data, labelled)
         return _PythonExamples(self, data, labelled)
 
     #### Learning
@@ -490,8 +491,8 @@ class Network:
     #### Helpers
 
     def _trainer(self, training_data, n, lmbda, l1, momentum):
-        if self.backend == "c":
-            return load_core().trainer2(self, training_data, n, lmbda, l1, momentum)
+        if self.backend != "reference":
+            return load_core(self.backend).trainer2(self, training_data, n, lmbda, l1, momentum)
         return _PythonTrainer(self, training_data, n, lmbda, l1, momentum)
 
 

@@ -1,5 +1,5 @@
 """Shared fixtures.  The suite runs against every backend: tests that take
-the `backend` fixture run once for "python" and once for "c".
+the `backend` fixture run once each for "reference", "python" and "c".
 
 Where the C core is not built, its runs are skipped -- unless
 PURENN_REQUIRE_C=1 (as in CI), where that is a failure: a broken build must

@@ -164,11 +164,11 @@ def runs(mnist):
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
-def test_c_core_matches_reference_bit_for_bit_for_every_option(core, runs, name):
-    python, c = runs(name, "python"), runs(name, "c")
-    assert c[2] == python[2]  # the book's printout, costs to the last digit
-    assert c[1] == python[1]
-    assert c[0] == python[0]
+def test_every_option_matches_the_reference_bit_for_bit(backend, runs, name):
+    reference, run = runs(name, "reference"), runs(name, backend)
+    assert run[2] == reference[2]  # the book's printout, costs to the last digit
+    assert run[1] == reference[1]
+    assert run[0] == reference[0]
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
@@ -262,13 +262,14 @@ def test_save_and_load_round_trip_bit_for_bit(backend, tmp_path):
     assert [os.path.basename(p) for p in os.listdir(str(tmp_path))] == ["net.json"]
 
 
-def test_both_backends_save_byte_identical_files(core, tmp_path, mnist):
+def test_every_backend_saves_byte_identical_files(core, tmp_path, mnist):
     training, _, _ = mnist
-    for backend in ("python", "c"):
+    for backend in ("reference", "python", "c"):
         net = Network([784, 12, 10], seed=6, backend=backend)
         quiet(net.SGD, training[:200], 1, 10, 0.5, lmbda=1.0)
         net.save(tmp_path / (backend + ".json"))
-    assert (tmp_path / "python.json").read_bytes() == (tmp_path / "c.json").read_bytes()
+    assert (tmp_path / "python.json").read_bytes() == (tmp_path / "c.json").read_bytes() == \
+        (tmp_path / "reference.json").read_bytes()
 
 
 def book_save(path, sizes, weights, biases, cost_name):
