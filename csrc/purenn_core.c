@@ -136,6 +136,13 @@ int64_t pn_argmax(const double *v, int64_t n)
     return best;
 }
 
+void pn_pixels_to_doubles(const uint8_t *bytes, int64_t n, double *out)
+{
+    for (int64_t i = 0; i < n; i++) {
+        out[i] = (double)bytes[i] / 256.0;
+    }
+}
+
 /* ---- activations and costs ------------------------------------------------- */
 
 /* Twins of network2's activation functions, in place over z (n). */

@@ -49,6 +49,8 @@ typedef struct {
     int64_t n;              /* size of the whole training set, which scales lmbda and l1 */
 } pn_net;
 
+/* Twin of mnist_loader.Image's values: out[i] = bytes[i] / 256 (exact) for n bytes. */
+void pn_pixels_to_doubles(const uint8_t *bytes, int64_t n, double *out);
 /* The length of the parameter array for these layer sizes. */
 int64_t pn_param_count(int64_t n_layers, const int64_t *sizes);
 /* The number of hidden neurons: one dropout mask byte each per example. */
