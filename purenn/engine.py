@@ -28,6 +28,7 @@ floats), b[l] its n_out biases; activations and deltas are lists.
 
 from itertools import compress
 
+from .mnist_loader import _PIXEL
 from .network import argmax, sigmoid
 from .network2 import ACTIVATIONS, COSTS, softmax, vectorized_result, _sign
 
@@ -35,9 +36,11 @@ __all__ = ["EngineBackend"]
 
 
 def _nonzeros(a):
-    """The positions of the non-zero entries of a (bool(x) is x != 0.0, NaN included)."""
+    """(positions, values) of the non-zero entries of a (bool(x) is x != 0.0, NaN included)."""
     pixels = getattr(a, "pixels", None)
-    return list(compress(range(len(a)), pixels if pixels is not None else a))
+    if pixels is not None:  # an mnist_loader.Image: read the bytes, not 784 floats
+        return list(compress(range(len(pixels)), pixels)), [_PIXEL[b] for b in pixels if b]
+    return list(compress(range(len(a)), a)), [a_k for a_k in a if a_k]
 
 
 def _weighted_inputs(w, b, nz, values):
@@ -74,18 +77,18 @@ class _Net:
         self.load()  # the network's lists and the engine's are never shared
 
     def forward(self, x, mask=None):
-        """Twin of the reference's forward pass.  Per weight layer l: inputs[l]
-        (after dropout), its non-zero positions nonzeros[l], and raws[l], layer
-        l+1's activations before dropout."""
-        inputs, nonzeros, raws = [], [], []
+        """Twin of the reference's forward pass.  Per weight layer l: the
+        non-zero positions nonzeros[l] of its input (after dropout) and their
+        values[l], and raws[l], layer l+1's activations before dropout."""
+        values, nonzeros, raws = [], [], []
         a = x
         last = len(self.w) - 1
         offset = 0
         for l, (w, b) in enumerate(zip(self.w, self.b)):
-            nz = _nonzeros(a)
-            inputs.append(a)
+            nz, a_nz = _nonzeros(a)
             nonzeros.append(nz)
-            z = _weighted_inputs(w, b, nz, [a[k] for k in nz])
+            values.append(a_nz)
+            z = _weighted_inputs(w, b, nz, a_nz)
             if l == last:
                 a = softmax(z) if self.softmax else [sigmoid(z_j) for z_j in z]
             else:
@@ -97,7 +100,7 @@ class _Net:
                 n = len(a)
                 a = [a_j * scale if kept else 0.0 for a_j, kept in zip(a, mask[offset:offset + n])]
                 offset += n
-        return inputs, nonzeros, raws
+        return values, nonzeros, raws
 
     def output(self, x):
         return self.forward(x)[2][-1]
@@ -148,7 +151,7 @@ class _Trainer:
     def _backprop_add(self, x, y, mask, nabla_b, touched):
         """Twin of backprop, its gradient added into self.nabla_w and nabla_b."""
         model = self.model
-        inputs, nonzeros, raws = model.forward(x, mask)
+        values, nonzeros, raws = model.forward(x, mask)
         a = raws[-1]
         if model.quadratic:
             delta = [(a_j - y_j) * (a_j * (1.0 - a_j)) for a_j, y_j in zip(a, y)]
@@ -159,11 +162,10 @@ class _Trainer:
         prime = model.prime
         for l in range(len(model.w) - 1, -1, -1):
             nabla_b[l] = [nb + d for nb, d in zip(nabla_b[l], delta)]
-            nz = nonzeros[l]
-            values = [inputs[l][k] for k in nz]
+            nz, a_nz = nonzeros[l], values[l]
             touched[l].update(nz)
             for nw_j, delta_j in zip(self.nabla_w[l], delta):
-                for k, a_k in zip(nz, values):
+                for k, a_k in zip(nz, a_nz):
                     nw_j[k] += delta_j * a_k
             if l == 0:
                 break
