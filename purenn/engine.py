@@ -190,10 +190,15 @@ class _Trainer:
             # A weight whose gradient is exactly +0.0 changes only through decay or L1.
             only_touched = decay == 1.0 and shrink == 0.0 and rate > 0.0
             for w, nw, used in zip(model.w, self.nabla_w, touched):
-                columns = sorted(used) if only_touched else range(len(w[0]))
+                if only_touched:  # the common case, in its own loop
+                    columns = sorted(used)
+                    for w_j, nw_j in zip(w, nw):
+                        for k in columns:
+                            w_j[k] = w_j[k] - rate * nw_j[k]
+                            nw_j[k] = 0.0
+                    continue
                 for w_j, nw_j in zip(w, nw):
-                    for k in columns:
-                        w_jk = w_j[k]
+                    for k, w_jk in enumerate(w_j):
                         if decay != 1.0:  # 1.0 * w is w, bit for bit
                             w_jk = decay * w_jk
                         if shrink != 0.0:

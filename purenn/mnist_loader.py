@@ -181,8 +181,14 @@ def _read_images(path):
         raise DataFileError(path, "images of {} x {} pixels hold nothing".format(rows, cols))
     size = rows * cols
     pixels = idx.data.tobytes()
+    del idx
     with _collector_paused():
-        return [Image(pixels[i * size:(i + 1) * size]) for i in range(n)]
+        images = [Image(pixels[i * size:(i + 1) * size]) for i in range(n)]
+    del pixels
+    # On PyPy the decoded file would otherwise linger until a later collection,
+    # doubling the peak memory; on CPython it is already gone and this is quick.
+    gc.collect()
+    return images
 
 
 def _read_labels(path):
