@@ -21,10 +21,22 @@ import time
 from .backends import available_backends, load_core
 from .network import Network
 
-__all__ = ["run_bench", "NumpyNetwork"]
+__all__ = ["run_bench", "NumpyNetwork", "peak_rss_mb"]
 
 
-def _peak_rss_mb():
+def peak_rss_mb():
+    """This process's peak resident memory in MB, or None where it cannot be read.
+
+    Linux's VmHWM is this process's own; getrusage's ru_maxrss (the fallback)
+    also counts the parent's peak when the process was started by fork + exec.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     try:
         import resource
     except ImportError:  # not on Windows
@@ -157,7 +169,7 @@ def run_bench(training_data, test_data, sizes=(784, 30, 10), epochs=1, mini_batc
     out = out or sys.stdout
     say = lambda text="": print(text, file=out, flush=True)  # noqa: E731
     backends = list(backends or [name for name in available_backends() if name != "reference"])
-    rss = _peak_rss_mb()
+    rss = peak_rss_mb()
     say("purenn bench: network {}, mini-batch {}, eta {}, {} training and {} test images, {} epoch(s)".format(
         list(sizes), mini_batch_size, eta, len(training_data), len(test_data), epochs))
     say("python {} ({}), {}".format(sys.version.split()[0], sys.implementation.name, sys.platform))

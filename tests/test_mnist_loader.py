@@ -94,18 +94,18 @@ def test_an_image_reads_like_the_list_of_floats_it_stands_for():
     assert repr(image) == "Image(4 pixels, 3 non-zero)"
 
 
-def test_all_of_mnist_loads_quickly_into_little_memory():
-    code = ("import resource, time; t = time.perf_counter(); from purenn import mnist_loader; "
-            "d = mnist_loader.load_data_wrapper(); print(time.perf_counter() - t, "
-            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+def test_all_of_mnist_loads_into_little_memory():
+    code = ("from purenn import mnist_loader, bench; d = mnist_loader.load_data_wrapper(); "
+            "print(bench.peak_rss_mb())")
     import subprocess
     import sys
     out = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE, universal_newlines=True,
-                         check=True).stdout.split()
-    peak_mb = int(out[1]) / 1024 if sys.platform != "darwin" else int(out[1]) / 2 ** 20
-    # Not a timing test: the figure is printed by the bench; this catches a
-    # return to one float object per pixel, which needs over 400 MB.
-    assert peak_mb < 350, peak_mb
+                         check=True).stdout.strip()
+    if out == "None":
+        pytest.skip("no way to read the peak memory here")
+    # Not a timing test (the bench prints the figures): this catches a return
+    # to one float object per pixel, which needs over 400 MB.
+    assert float(out) < 350, out
 
 
 def test_vectorized_result():
