@@ -9,18 +9,32 @@ file is untouched and the temporary file is removed.
 import os
 import tempfile
 
-__all__ = ["write_text"]
+__all__ = ["write_text", "write_bytes", "file_mode"]
 
 
 def write_text(path, text, suffix=".tmp"):
+    """Write `text` (UTF-8) to `path` atomically."""
+    write_bytes(path, text.encode("utf-8"), suffix)
+
+
+def file_mode():
+    """The permissions a new file gets here (0o666 less the umask); mkstemp's are 0o600."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def write_bytes(path, data, suffix=".tmp"):
+    """Write `data` to `path` atomically."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -2,6 +2,8 @@
 
     train      train the chapter-1 network, or network2 with the chapter-3 options
     evaluate   the accuracy of a saved network
+    baseline   the book's baselines (darkness)
+    expand     write the expanded training set
     bench      time an epoch and an evaluation on every backend (and NumPy)
     backends   list the backends and whether the C core is built
 
@@ -249,7 +251,7 @@ def _load(args, parser):
 
     data_dir = find_data_dir(args.data)
     started = time.perf_counter()
-    training_data, validation_data, test_data = load_data_wrapper(data_dir)
+    training_data, validation_data, test_data = load_data_wrapper(data_dir, getattr(args, "validation_size", None))
     seconds = time.perf_counter() - started
     training_data = training_data[:args.train_limit]
     validation_data = validation_data[:args.test_limit]
@@ -301,6 +303,29 @@ def _backend_list(text):
     return names
 
 
+def _baseline(args, parser):
+    if args.method == "darkness":
+        from .mnist_average_darkness import run
+        run(args.data)
+    return 0
+
+
+def _expand(args, parser):
+    from .expand_mnist import expand
+    from .progress import Progress
+
+    progress = None if args.quiet else Progress(sys.stderr)
+    started = time.perf_counter()
+    from .mnist_loader import default_validation_size
+    count, validation = expand(args.out, args.data, seed=args.seed, progress=progress)
+    usual = default_validation_size(count + validation)
+    _say("wrote {} shuffled training images and {} validation images, and the test images, to {} in "
+         "{:.1f} s; train on them with: python -m purenn train --data {}{}".format(
+             count, validation, args.out, time.perf_counter() - started, args.out,
+             "" if usual == validation else " --validation-size {}".format(validation)))
+    return 0
+
+
 def _backends(args, parser):
     built, detail = core_status()
     for name in available_backends():
@@ -349,6 +374,9 @@ def build_parser():
                             "built, else python)")
     train.add_argument("--quiet", action="store_true",
                        help="no progress line on stderr")
+    train.add_argument("--validation-size", type=_non_negative_int, default=None, metavar="N",
+                       help="how many of the last training-file images to keep for validation "
+                            "(default 10000, or a sixth of a smaller file)")
     train.add_argument("--save", metavar="FILE", default=None,
                        help="save the trained network as JSON (the book's network2 format)")
     ch3 = train.add_argument_group(
@@ -422,6 +450,27 @@ def build_parser():
     bench.add_argument("--data", metavar="DIR", default=None,
                        help="directory with the MNIST-format files (default: the bundled MNIST)")
     bench.set_defaults(run=_bench, parser=bench)
+
+    baseline = commands.add_parser("baseline", help="the book's baseline classifiers",
+                                   description="Run one of the book's baselines on MNIST: darkness (guess the "
+                                               "digit whose average darkness is nearest).")
+    baseline.add_argument("method", choices=["darkness"], help="which baseline")
+    baseline.add_argument("--data", metavar="DIR", default=None,
+                          help="directory with the MNIST-format files (default: the bundled MNIST)")
+    baseline.set_defaults(run=_baseline, parser=baseline)
+
+    expand = commands.add_parser(
+        "expand", help="write the book's expanded training set (five shifts of each image)",
+        description="Write every training image and its four one-pixel shifts, shuffled, as gzipped IDX "
+                    "files in MNIST's layout (the validation and test images unchanged), ready for "
+                    "`train --data DIR`.")
+    expand.add_argument("--out", metavar="DIR", required=True, help="directory to write the files into")
+    expand.add_argument("--data", metavar="DIR", default=None,
+                        help="directory with the MNIST-format files (default: the bundled MNIST)")
+    expand.add_argument("--seed", type=_non_negative_int, default=0, metavar="N",
+                        help="seed for the shuffle (default 0)")
+    expand.add_argument("--quiet", action="store_true", help="no progress line on stderr")
+    expand.set_defaults(run=_expand, parser=expand)
 
     backends = commands.add_parser("backends", help="list the backends that can run here",
                                    description="List the backends and whether the C core is built.")

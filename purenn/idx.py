@@ -37,6 +37,7 @@ import tempfile
 import zlib
 from collections import namedtuple
 
+from .atomic import file_mode
 from .errors import ArgumentError, DataFileError
 
 __all__ = ["IdxArray", "IdxWriter", "read_idx", "write_idx", "DTYPES"]
@@ -199,10 +200,10 @@ class IdxWriter:
     The file appears under its name only when the `with` block ends without
     an error and exactly prod(shape) elements were written; until then it is
     a temporary file beside it, removed on failure.  `compress` chooses gzip;
-    by default a name ending in ".gz" is compressed.
+    by default a name ending in ".gz" is compressed, at `compresslevel`.
     """
 
-    def __init__(self, path, shape, dtype="ubyte", compress=None):
+    def __init__(self, path, shape, dtype="ubyte", compress=None, compresslevel=9):
         if dtype not in DTYPES:
             raise ArgumentError("dtype: {!r} is not an IDX element type; expected one of {}".format(
                 dtype, ", ".join(DTYPES)))
@@ -216,6 +217,7 @@ class IdxWriter:
         self.shape = shape
         self.dtype = DTYPES[dtype]
         self.compress = self.path.endswith(".gz") if compress is None else compress
+        self.compresslevel = compresslevel
         self.expected = _product(shape)
         self.written = 0
         self._tmp = None
@@ -228,7 +230,8 @@ class IdxWriter:
         self._raw = os.fdopen(fd, "wb")
         # mtime=0 and no file name in the gzip header: the same array always
         # gives the same bytes.
-        self._out = (gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, mtime=0)
+        self._out = (gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, mtime=0,
+                                   compresslevel=self.compresslevel)
                      if self.compress else self._raw)
         self._out.write(bytes([0, 0, self.dtype.code, len(self.shape)]))
         self._out.write(struct.pack(">{}I".format(len(self.shape)), *self.shape))
@@ -268,6 +271,7 @@ class IdxWriter:
                 os.fsync(self._raw.fileno())
             self._raw.close()
             if exc_type is None:
+                os.chmod(self._tmp, file_mode())
                 os.replace(self._tmp, self.path)
                 self._tmp = None
         finally:
