@@ -4,6 +4,9 @@
     evaluate   the accuracy of a saved network
     baseline   the book's baselines (darkness)
     expand     write the expanded training set
+    predict    recognise digits in pictures
+    show       print test digits in the terminal
+    misclassified  draw the test digits a network gets wrong
     bench      time an epoch and an evaluation on every backend (and NumPy)
     backends   list the backends and whether the C core is built
 
@@ -326,6 +329,74 @@ def _expand(args, parser):
     return 0
 
 
+def _load_model(path, backend):
+    from .network2 import load
+    return load(path, backend=backend)
+
+
+def _predict(args, parser):
+    from .pictures import write_png
+    from .predict import predict
+
+    net = _load_model(args.model, args.backend)
+    if net.sizes[0] != 784:
+        raise ArgumentError("{}: the network takes {} inputs, not a 28 x 28 picture".format(args.model, net.sizes[0]))
+    for n, path in enumerate(args.images):
+        digit, outputs, image = predict(net, path)
+        total = 0.0
+        for v in outputs:
+            total += v
+        share = outputs[digit] / total if total > 0 else 0.0
+        _say("{}: {} ({:.1%} of the output)".format(path, digit, share))
+        _say("  outputs: " + "  ".join("{}:{:.3f}".format(i, v) for i, v in enumerate(outputs)))
+        if args.save_input:
+            target = args.save_input if len(args.images) == 1 else "{}-{}.png".format(
+                args.save_input.rsplit(".", 1)[0], n)
+            write_png(target, 28, 28, image.pixels)
+            _say("  the 28 x 28 input the network saw: {}".format(target))
+    return 0
+
+
+def _show(args, parser):
+    from .mnist_loader import find_data_dir, load_data
+    from .pictures import to_terminal
+
+    _, _, (images, labels) = load_data(find_data_dir(args.data))
+    net = _load_model(args.model, args.backend) if args.model else None
+    for i in range(args.start, min(args.start + args.count, len(images))):
+        image = images[i]
+        title = "test image {}: label {}".format(i, labels[i])
+        if net is not None:
+            outputs = net.feedforward(image)
+            guess = max(range(len(outputs)), key=lambda j: (outputs[j], -j))
+            title += ", the network says {}{}".format(guess, "" if guess == labels[i] else "  (wrong)")
+        _say(title)
+        for line in to_terminal(image.pixels, 28, 28):
+            _say(line.rstrip())
+    return 0
+
+
+def _misclassified(args, parser):
+    from .mnist_loader import find_data_dir, load_data_wrapper
+    from .network import argmax
+    from .pictures import digit_grid, write_png
+
+    net = _load_model(args.model, args.backend)
+    _, _, test_data = load_data_wrapper(find_data_dir(args.data))
+    wrong, captions = [], []
+    for x, y in test_data:
+        guess = argmax(net.feedforward(x))
+        if guess != y:
+            wrong.append(x)
+            captions.append("{}->{}".format(y, guess))
+    shown = wrong[:args.limit]
+    width, height, pixels = digit_grid(shown, captions[:args.limit], columns=args.columns)
+    write_png(args.out, width, height, pixels)
+    _say("{} of {} test images are misclassified; drew {} of them, captioned true->predicted, in {}".format(
+        len(wrong), len(test_data), len(shown), args.out))
+    return 0
+
+
 def _backends(args, parser):
     built, detail = core_status()
     for name in available_backends():
@@ -471,6 +542,40 @@ def build_parser():
                         help="seed for the shuffle (default 0)")
     expand.add_argument("--quiet", action="store_true", help="no progress line on stderr")
     expand.set_defaults(run=_expand, parser=expand)
+
+    model_help = "a network saved by `train --save` (or the book's network2.save)"
+    predict = commands.add_parser(
+        "predict", help="recognise handwritten digits in pictures (PNG, PGM, PBM)",
+        description="Turn each picture -- of any size, dark ink on light paper or light on dark -- into an "
+                    "MNIST-style 28 x 28 input (greyscale, polarity, crop, fit 20 x 20, centre of mass) and "
+                    "print the digit the network sees and all ten outputs.")
+    predict.add_argument("model", metavar="MODEL", help=model_help)
+    predict.add_argument("images", metavar="IMAGE", nargs="+", help="pictures of single digits")
+    predict.add_argument("--save-input", metavar="FILE.png", default=None,
+                         help="save the 28 x 28 input the network saw (numbered when several pictures)")
+    predict.add_argument("--backend", type=_backend, default=None, metavar="NAME", help="auto, c, python or reference")
+    predict.set_defaults(run=_predict, parser=predict)
+
+    show = commands.add_parser("show", help="print test digits in the terminal",
+                               description="Print test digits as shaded characters with their labels "
+                                           "(and a network's answers when given --model).")
+    show.add_argument("--start", type=_non_negative_int, default=0, metavar="N", help="first test image (default 0)")
+    show.add_argument("--count", type=_positive_int, default=5, metavar="N", help="how many (default 5)")
+    show.add_argument("--model", metavar="MODEL", default=None, help=model_help)
+    show.add_argument("--data", metavar="DIR", default=None, help="directory with the MNIST-format files")
+    show.add_argument("--backend", type=_backend, default=None, metavar="NAME", help="auto, c, python or reference")
+    show.set_defaults(run=_show, parser=show)
+
+    wrong = commands.add_parser("misclassified", help="a picture of the test digits a network gets wrong",
+                                description="Draw the test digits the network misclassifies as a PNG grid, "
+                                            "each captioned true->predicted.")
+    wrong.add_argument("model", metavar="MODEL", help=model_help)
+    wrong.add_argument("--out", metavar="FILE.png", required=True, help="the PNG to write")
+    wrong.add_argument("--limit", type=_positive_int, default=100, metavar="N", help="draw at most N (default 100)")
+    wrong.add_argument("--columns", type=_positive_int, default=10, metavar="N", help="digits per row (default 10)")
+    wrong.add_argument("--data", metavar="DIR", default=None, help="directory with the MNIST-format files")
+    wrong.add_argument("--backend", type=_backend, default=None, metavar="NAME", help="auto, c, python or reference")
+    wrong.set_defaults(run=_misclassified, parser=wrong)
 
     backends = commands.add_parser("backends", help="list the backends that can run here",
                                    description="List the backends and whether the C core is built.")
