@@ -516,3 +516,124 @@ int pn_train(const pn_net *net, double *params, double *velocity, const double *
     free(ws.block);
     return 0;
 }
+
+/* ---- the SVM baseline (mnist_svm.py) ------------------------------------------ */
+
+/* Twin of mnist_svm.features for one example: phi (D). nz: scratch of n_in. */
+WIDE static void rff_one(const double *restrict WT, const double *restrict b, double scale,
+                         const double *restrict x, int64_t n_in, int64_t D, int64_t *restrict nz,
+                         double *restrict phi)
+{
+    int64_t m = pn_nonzeros(x, n_in, nz);
+    for (int64_t d = 0; d < D; d++) {
+        phi[d] = 0.0;
+    }
+    for (int64_t t = 0; t < m; t++) {
+        const double *row = WT + nz[t] * D;
+        double x_k = x[nz[t]];
+        for (int64_t d = 0; d < D; d++) {
+            phi[d] += row[d] * x_k;
+        }
+    }
+    for (int64_t d = 0; d < D; d++) {
+        phi[d] = scale * cos(phi[d] + b[d]);
+    }
+}
+
+int pn_rff(const double *WT, const double *b, double scale, const double *X, int64_t n, int64_t n_in,
+           int64_t D, double *out)
+{
+    int64_t *nz = malloc(sizeof(int64_t) * (size_t)(n_in > 0 ? n_in : 1));
+    if (nz == NULL) {
+        return -1;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        rff_one(WT, b, scale, X + i * n_in, n_in, D, nz, out + i * D);
+    }
+    free(nz);
+    return 0;
+}
+
+/* Twin of mnist_svm.LinearSVM.scores: s[c] = (w_c . phi) + bias[c], summed over d in order. */
+static void svm_scores(const double *W, const double *bias, const double *phi, int64_t D, int64_t classes,
+                       double *s)
+{
+    for (int64_t c = 0; c < classes; c++) {
+        const double *w_c = W + c * D;
+        double total = 0.0;
+        for (int64_t d = 0; d < D; d++) {
+            total += w_c[d] * phi[d];
+        }
+        s[c] = total + bias[c];
+    }
+}
+
+/* Twin of one class's update in mnist_svm.LinearSVM.train_epoch. */
+WIDE static void svm_step(double *restrict w_c, const double *restrict phi, int64_t D, double decay,
+                          double push)
+{
+    if (push != 0.0) {
+        for (int64_t d = 0; d < D; d++) {
+            w_c[d] = decay * w_c[d] + push * phi[d];
+        }
+    } else {
+        for (int64_t d = 0; d < D; d++) {
+            w_c[d] = decay * w_c[d];
+        }
+    }
+}
+
+int pn_svm_epoch(const double *WT, const double *b, double scale, const double *X, const int64_t *y,
+                 const int64_t *order, int64_t m, int64_t n_in, int64_t D, int64_t classes,
+                 double *W, double *bias, double eta0, double lmbda, int64_t *step)
+{
+    int64_t *nz = malloc(sizeof(int64_t) * (size_t)(n_in > 0 ? n_in : 1));
+    double *phi = malloc(sizeof(double) * (size_t)(D + classes));
+    if (nz == NULL || phi == NULL) {
+        free(nz);
+        free(phi);
+        return -1;
+    }
+    double *s = phi + D;
+    for (int64_t i = 0; i < m; i++) {
+        int64_t row = order[i];
+        rff_one(WT, b, scale, X + row * n_in, n_in, D, nz, phi);
+        svm_scores(W, bias, phi, D, classes, s);
+        *step += 1;
+        double eta = eta0 / (1.0 + eta0 * lmbda * (double)*step);
+        double decay = 1.0 - eta * lmbda;
+        for (int64_t c = 0; c < classes; c++) {
+            double target = c == y[row] ? 1.0 : -1.0;
+            double push = target * s[c] < 1.0 ? eta * target : 0.0;
+            svm_step(W + c * D, phi, D, decay, push);
+            if (push != 0.0) {
+                bias[c] = bias[c] + push;
+            }
+        }
+    }
+    free(nz);
+    free(phi);
+    return 0;
+}
+
+int pn_svm_predict(const double *WT, const double *b, double scale, const double *X, int64_t n,
+                   int64_t n_in, int64_t D, int64_t classes, const double *W, const double *bias,
+                   int64_t *labels)
+{
+    int64_t *nz = malloc(sizeof(int64_t) * (size_t)(n_in > 0 ? n_in : 1));
+    double *phi = malloc(sizeof(double) * (size_t)(D + classes));
+    if (nz == NULL || phi == NULL) {
+        free(nz);
+        free(phi);
+        return -1;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        rff_one(WT, b, scale, X + i * n_in, n_in, D, nz, phi);
+        svm_scores(W, bias, phi, D, classes, phi + D);
+        labels[i] = pn_argmax(phi + D, classes);
+    }
+    free(nz);
+    free(phi);
+    return 0;
+}
+

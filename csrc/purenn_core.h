@@ -68,3 +68,19 @@ int pn_costs(const pn_net *net, const double *params, const double *X, const dou
  * NULL.  0; -1 out of memory; -2 bad layer count; -3 batch < 1 or n_order < 0. */
 int pn_train(const pn_net *net, double *params, double *velocity, const double *X, const double *Y,
              const int64_t *order, int64_t n_order, const uint8_t *masks, int64_t batch, double eta);
+
+/* Twin of mnist_svm.features for n examples: out (n x D) = scale * cos(W x + b), with WT the
+ * random directions held transposed (n_in x D), b (D); sums over the non-zero inputs in order. 0 or -1. */
+int pn_rff(const double *WT, const double *b, double scale, const double *X, int64_t n, int64_t n_in,
+           int64_t D, double *out);
+/* Twin of mnist_svm.LinearSVM.train_epoch: one-vs-rest hinge-loss SGD over examples order[0..m-1]
+ * of X (computing their features with pn_rff's arithmetic), labels y; W (classes x D) and bias
+ * (classes) updated; *step counts the updates.  0 or -1. */
+int pn_svm_epoch(const double *WT, const double *b, double scale, const double *X, const int64_t *y,
+                 const int64_t *order, int64_t m, int64_t n_in, int64_t D, int64_t classes,
+                 double *W, double *bias, double eta0, double lmbda, int64_t *step);
+/* Twin of mnist_svm.LinearSVM.predict for n examples: labels (n). 0 or -1. */
+int pn_svm_predict(const double *WT, const double *b, double scale, const double *X, int64_t n,
+                   int64_t n_in, int64_t D, int64_t classes, const double *W, const double *bias,
+                   int64_t *labels);
+

@@ -310,6 +310,10 @@ def _baseline(args, parser):
     if args.method == "darkness":
         from .mnist_average_darkness import run
         run(args.data)
+    else:
+        from .mnist_svm import run
+        run(args.data, D=args.features, gamma=args.gamma, epochs=args.epochs, train_limit=args.train_limit,
+            test_limit=args.test_limit, seed=args.seed, backend=args.backend, out=_say)
     return 0
 
 
@@ -524,8 +528,24 @@ def build_parser():
 
     baseline = commands.add_parser("baseline", help="the book's baseline classifiers",
                                    description="Run one of the book's baselines on MNIST: darkness (guess the "
-                                               "digit whose average darkness is nearest).")
-    baseline.add_argument("method", choices=["darkness"], help="which baseline")
+                                               "digit whose average darkness is nearest) or svm (a linear SVM "
+                                               "on random Fourier features, the RBF kernel approximated; no "
+                                               "scikit-learn).")
+    baseline.add_argument("method", choices=["darkness", "svm"], help="which baseline")
+    baseline.add_argument("--features", type=_positive_int, default=2000, metavar="D",
+                          help="svm: random Fourier features (default 2000)")
+    baseline.add_argument("--gamma", type=_positive_float, default=0.02, metavar="X",
+                          help="svm: the RBF kernel's gamma (default 0.02)")
+    baseline.add_argument("--epochs", type=_positive_int, default=3, metavar="N",
+                          help="svm: passes of SGD (default 3)")
+    baseline.add_argument("--train-limit", type=_positive_int, default=None, metavar="N",
+                          help="svm: train on the first N training images only")
+    baseline.add_argument("--test-limit", type=_positive_int, default=None, metavar="N",
+                          help="svm: test on the first N test images only")
+    baseline.add_argument("--seed", type=_non_negative_int, default=0, metavar="N",
+                          help="svm: seed for the features and the shuffles (default 0)")
+    baseline.add_argument("--backend", type=_backend, default=None, metavar="NAME",
+                          help="svm: c, or python (reference) (default: auto)")
     baseline.add_argument("--data", metavar="DIR", default=None,
                           help="directory with the MNIST-format files (default: the bundled MNIST)")
     baseline.set_defaults(run=_baseline, parser=baseline)

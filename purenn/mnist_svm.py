@@ -1,0 +1,191 @@
+"""mnist_svm -- the book's SVM baseline, without scikit-learn.
+
+Chapter 1 compares its network with scikit-learn's support vector machine
+(an RBF-kernel SVC), which gets 9,435 of the 10,000 test images right.
+purenn has no scikit-learn, so it builds the same kind of classifier from
+two plain pieces:
+
+*   random Fourier features (Rahimi and Recht): D random directions w_d
+    (Gaussian, standard deviation sqrt(2 gamma)) and phases b_d (uniform in
+    [0, 2 pi)) map an image x to phi(x)_d = sqrt(2/D) cos(w_d . x + b_d),
+    so that phi(x) . phi(y) approximates the RBF kernel exp(-gamma |x-y|^2);
+*   a linear SVM on phi: one weight vector per digit ("one versus the
+    rest"), trained by stochastic gradient descent on the hinge loss with
+    L2 regularisation, the rate falling as eta0 / (1 + eta0 lmbda t).
+
+    FeatureMap(n_in, D, gamma, seed)     the random directions and phases
+    features(fmap, x)                    phi(x), a list of D floats
+    LinearSVM(fmap, classes)             .train_epoch(data, order), .predict(x)
+    run(...)                             train and test; prints the score
+
+All randomness is Python's random.Random(seed).  The C core computes the
+same numbers, bit for bit, many times faster (backend="c"); the Python path
+is practical on a few thousand images.
+"""
+
+import math
+import random
+import time
+from array import array
+
+from .backends import load_core, resolve_backend
+from .mnist_loader import load_data
+from .network import argmax
+
+__all__ = ["FeatureMap", "features", "LinearSVM", "run"]
+
+
+class FeatureMap:
+    """D random directions (n_in numbers each) and phases, drawn from random.Random(seed)."""
+
+    def __init__(self, n_in, D, gamma, seed=0):
+        rng = random.Random(seed)
+        sigma = math.sqrt(2.0 * gamma)
+        self.n_in, self.D, self.gamma = n_in, D, gamma
+        # directions[d][k]: component k of direction d
+        self.directions = [[rng.gauss(0.0, sigma) for k in range(n_in)] for d in range(D)]
+        self.phases = [rng.uniform(0.0, 2.0 * math.pi) for d in range(D)]
+        self.scale = math.sqrt(2.0 / D)
+
+
+def features(fmap, x):
+    """phi(x)_d = scale * cos(w_d . x + b_d); w_d . x summed over the non-zero x_k in order."""
+    nz = [(k, x_k) for k, x_k in enumerate(x) if x_k != 0.0]
+    phi = []
+    for w_d, b_d in zip(fmap.directions, fmap.phases):
+        total = 0.0
+        for k, x_k in nz:
+            total += w_d[k] * x_k
+        phi.append(fmap.scale * math.cos(total + b_d))
+    return phi
+
+
+class LinearSVM:
+    """One-versus-rest linear SVMs on the features, trained by SGD on the hinge loss."""
+
+    def __init__(self, fmap, classes=10, eta0=0.1, lmbda=1e-5):
+        self.fmap, self.classes, self.eta0, self.lmbda = fmap, classes, eta0, lmbda
+        self.weights = [[0.0] * fmap.D for _ in range(classes)]  # weights[c][d]
+        self.bias = [0.0] * classes
+        self.step = 0
+
+    def scores(self, phi):
+        """(w_c . phi) + bias_c for each class, the dot product summed in order."""
+        out = []
+        for w_c, b_c in zip(self.weights, self.bias):
+            total = 0.0
+            for w, p in zip(w_c, phi):
+                total += w * p
+            out.append(total + b_c)
+        return out
+
+    def train_epoch(self, data, order, phis=None):
+        """One pass of SGD over data[i] = (x, label) for i in `order`.  For each
+        class: the target is +1 for the right digit, -1 otherwise; every weight
+        decays by (1 - eta lmbda), and when the margin target * score is below
+        1 the weights and bias move by eta * target * phi.  `phis`, if given,
+        holds features(fmap, x) of each example, computed once for all epochs."""
+        for i in order:
+            x, label = data[i]
+            phi = phis[i] if phis is not None else features(self.fmap, x)
+            s = self.scores(phi)
+            self.step += 1
+            eta = self.eta0 / (1.0 + self.eta0 * self.lmbda * self.step)
+            decay = 1.0 - eta * self.lmbda
+            for c in range(self.classes):
+                target = 1.0 if c == label else -1.0
+                push = eta * target if target * s[c] < 1.0 else 0.0
+                if push != 0.0:
+                    self.weights[c] = [decay * w + push * p for w, p in zip(self.weights[c], phi)]
+                    self.bias[c] = self.bias[c] + push
+                else:
+                    self.weights[c] = [decay * w for w in self.weights[c]]
+
+    def predict(self, x):
+        return argmax(self.scores(features(self.fmap, x)))
+
+
+class _CoreSVM:
+    """The same training and prediction run by the C core, over flat arrays."""
+
+    def __init__(self, svm, images):
+        from ._cbackend import _pack_rows, _ptr
+        core = load_core("c")  # raises BackendError if not built
+        del core
+        self.svm = svm
+        fmap = svm.fmap
+        self._ptr = _ptr
+        self.WT = array("d", [fmap.directions[d][k] for k in range(fmap.n_in) for d in range(fmap.D)])
+        self.b = array("d", fmap.phases)
+        self.X = _pack_rows(images, fmap.n_in, "images")
+
+    def _weights(self):
+        return array("d", [w for w_c in self.svm.weights for w in w_c]), array("d", self.svm.bias)
+
+    def train_epoch(self, labels, order):
+        from ._core import ffi, lib
+        svm, fmap = self.svm, self.svm.fmap
+        W, bias = self._weights()
+        step = ffi.new("int64_t *", svm.step)
+        status = lib.pn_svm_epoch(self._ptr("double[]", self.WT), self._ptr("double[]", self.b), fmap.scale,
+                                  self._ptr("double[]", self.X), self._ptr("int64_t[]", array("q", labels)),
+                                  self._ptr("int64_t[]", array("q", order)), len(order), fmap.n_in, fmap.D,
+                                  svm.classes, self._ptr("double[]", W), self._ptr("double[]", bias),
+                                  svm.eta0, svm.lmbda, step)
+        if status != 0:
+            raise MemoryError("the C core could not allocate its workspace for the SVM")
+        svm.weights = [W[c * fmap.D:(c + 1) * fmap.D].tolist() for c in range(svm.classes)]
+        svm.bias = bias.tolist()
+        svm.step = step[0]
+
+    def predict_all(self, images):
+        from ._cbackend import _pack_rows
+        from ._core import lib
+        svm, fmap = self.svm, self.svm.fmap
+        W, bias = self._weights()
+        X = _pack_rows(images, fmap.n_in, "images")
+        labels = array("q", [0]) * len(images)
+        status = lib.pn_svm_predict(self._ptr("double[]", self.WT), self._ptr("double[]", self.b), fmap.scale,
+                                    self._ptr("double[]", X), len(images), fmap.n_in, fmap.D, svm.classes,
+                                    self._ptr("double[]", W), self._ptr("double[]", bias),
+                                    self._ptr("int64_t[]", labels))
+        if status != 0:
+            raise MemoryError("the C core could not allocate its workspace for the SVM")
+        return labels.tolist()
+
+
+def run(data_dir=None, D=2000, gamma=0.02, epochs=5, eta0=0.1, lmbda=1e-5, train_limit=None,
+        test_limit=None, seed=0, backend=None, out=print):
+    """Train the SVM on the training images and score it on the test images;
+    returns (correct, total, seconds)."""
+    backend = resolve_backend(backend)
+    training, _, test = load_data(data_dir)
+    train_images, train_labels = training[0][:train_limit], training[1][:train_limit]
+    test_images, test_labels = test[0][:test_limit], test[1][:test_limit]
+    started = time.perf_counter()
+    fmap = FeatureMap(len(train_images[0]), D, gamma, seed)
+    svm = LinearSVM(fmap, 10, eta0, lmbda)
+    rng = random.Random(seed)
+    order = list(range(len(train_images)))
+    if backend == "c":
+        core = _CoreSVM(svm, train_images)
+        for _ in range(epochs):
+            rng.shuffle(order)
+            core.train_epoch(train_labels, order)
+        predictions = core.predict_all(test_images)
+    else:
+        data = list(zip(train_images, train_labels))
+        phis = [features(fmap, x) for x in train_images]  # the slow part, done once
+        for _ in range(epochs):
+            rng.shuffle(order)
+            svm.train_epoch(data, order, phis)
+        predictions = [svm.predict(x) for x in test_images]
+    correct = 0
+    for p, label in zip(predictions, test_labels):
+        correct += int(p == label)
+    seconds = time.perf_counter() - started
+    out("Baseline classifier using an SVM (random Fourier features, D={}, gamma={}; {} epochs on {} "
+        "images; {} backend).".format(D, gamma, epochs, len(train_images), "C" if backend == "c" else "Python"))
+    out("{} of {} values correct.".format(correct, len(test_labels)))
+    out("{:.1f} s".format(seconds))
+    return correct, len(test_labels), seconds
