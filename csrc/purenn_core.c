@@ -167,12 +167,16 @@ static void activate(int kind, double *z, int64_t n)
         }
         return;
     }
-    for (int64_t j = 0; j < n; j++) {
-        if (kind == PN_SIGMOID) {
+    if (kind == PN_SIGMOID) {
+        for (int64_t j = 0; j < n; j++) {
             z[j] = pn_sigmoid(z[j]);
-        } else if (kind == PN_TANH) {
+        }
+    } else if (kind == PN_TANH) {
+        for (int64_t j = 0; j < n; j++) {
             z[j] = tanh(z[j]);
-        } else {
+        }
+    } else {
+        for (int64_t j = 0; j < n; j++) {
             z[j] = z[j] > 0.0 ? z[j] : 0.0;  /* relu */
         }
     }
@@ -401,8 +405,14 @@ static void backprop_add(const pn_net *net, const double *params, const double *
         /* delta of the layer below = (w^T delta) * f'(z), f'(z) from the activation before dropout */
         pn_transpose_times(params + offset, delta, n_out, n_in, below);
         a = ls.raw_of[l];
-        for (int64_t k = 0; k < n_in; k++) {
-            below[k] = below[k] * derivative(net->hidden, a[k]);
+        if (net->hidden == PN_SIGMOID) {  /* the common case, without a call per neuron */
+            for (int64_t k = 0; k < n_in; k++) {
+                below[k] = below[k] * (a[k] * (1.0 - a[k]));
+            }
+        } else {
+            for (int64_t k = 0; k < n_in; k++) {
+                below[k] = below[k] * derivative(net->hidden, a[k]);
+            }
         }
         if (mask_l != NULL) {
             mask_l -= n_in;
@@ -436,12 +446,16 @@ WIDE static void descend(const pn_net *net, double *restrict wT, double *restric
     if (net->momentum == 0.0) {
         double decay = 1.0 - eta * (net->lmbda / (double)net->n);
         double shrink = eta * (net->l1 / (double)net->n);
-        for (int64_t p = 0; p < n_weights; p++) {
-            double w = decay * wT[p];
-            if (shrink != 0.0) {
-                w = w - shrink * sign_of(w);
+        if (shrink == 0.0) {  /* no L1: a loop the vectoriser can take whole */
+            for (int64_t p = 0; p < n_weights; p++) {
+                wT[p] = decay * wT[p] - rate * nwT[p];
             }
-            wT[p] = w - rate * nwT[p];
+        } else {
+            for (int64_t p = 0; p < n_weights; p++) {
+                double w = decay * wT[p];
+                w = w - shrink * sign_of(w);
+                wT[p] = w - rate * nwT[p];
+            }
         }
         for (int64_t j = 0; j < n_biases; j++) {
             b[j] = b[j] - rate * nb[j];

@@ -125,8 +125,8 @@ def _time_purenn(backend, sizes, seed, training_data, test_data, epochs, mini_ba
     started = time.perf_counter()
     run = load_core(backend).trainer(net, training_data, test_data)
     prepare = time.perf_counter() - started
-    order = list(range(len(training_data)))
     for _ in range(epochs):
+        order = list(range(len(training_data)))  # as one SGD call per epoch does, so all backends agree
         net.rng.shuffle(order)
         started = time.perf_counter()
         run.epoch(order, mini_batch_size, eta)
