@@ -533,24 +533,15 @@ int pn_train(const pn_net *net, double *params, double *velocity, const double *
 
 /* ---- the SVM baseline (mnist_svm.py) ------------------------------------------ */
 
-/* Twin of mnist_svm.features for one example: phi (D). nz: scratch of n_in. */
-WIDE static void rff_one(const double *restrict WT, const double *restrict b, double scale,
-                         const double *restrict x, int64_t n_in, int64_t D, int64_t *restrict nz,
-                         double *restrict phi)
+/* Twin of mnist_svm.features for one example: phi (D) = scale * cos(W x + b), the
+ * weighted inputs computed as the networks' are.  nz: scratch of n_in. */
+static void rff_one(const double *WT, const double *b, double scale, const double *x, int64_t n_in,
+                    int64_t D, int64_t *nz, double *phi)
 {
     int64_t m = pn_nonzeros(x, n_in, nz);
+    pn_weighted_inputs(WT, x, nz, m, b, D, phi);
     for (int64_t d = 0; d < D; d++) {
-        phi[d] = 0.0;
-    }
-    for (int64_t t = 0; t < m; t++) {
-        const double *row = WT + nz[t] * D;
-        double x_k = x[nz[t]];
-        for (int64_t d = 0; d < D; d++) {
-            phi[d] += row[d] * x_k;
-        }
-    }
-    for (int64_t d = 0; d < D; d++) {
-        phi[d] = scale * cos(phi[d] + b[d]);
+        phi[d] = scale * cos(phi[d]);
     }
 }
 

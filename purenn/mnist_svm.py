@@ -30,6 +30,7 @@ from array import array
 
 from .backends import load_core, resolve_backend
 from .mnist_loader import load_data
+from .engine import _nonzeros, _weighted_inputs
 from .network import argmax
 
 __all__ = ["FeatureMap", "features", "LinearSVM", "run"]
@@ -49,15 +50,10 @@ class FeatureMap:
 
 
 def features(fmap, x):
-    """phi(x)_d = scale * cos(w_d . x + b_d); w_d . x summed over the non-zero x_k in order."""
-    nz = [(k, x_k) for k, x_k in enumerate(x) if x_k != 0.0]
-    phi = []
-    for w_d, b_d in zip(fmap.directions, fmap.phases):
-        total = 0.0
-        for k, x_k in nz:
-            total += w_d[k] * x_k
-        phi.append(fmap.scale * math.cos(total + b_d))
-    return phi
+    """phi(x)_d = scale * cos(w_d . x + b_d): the directions' weighted inputs, computed as a
+    layer's are (network.weighted_inputs; here the engine's form, over the non-zero x_k only)."""
+    nz, values = _nonzeros(x)
+    return [fmap.scale * math.cos(z_d) for z_d in _weighted_inputs(fmap.directions, fmap.phases, nz, values)]
 
 
 class LinearSVM:

@@ -41,11 +41,7 @@ _COLOUR_TYPES = {0: ("grey", 1), 2: ("RGB", 3), 3: ("palette", 1), 4: ("grey+alp
 def read_picture(path):
     """(width, height, grey pixels) from a PNG, PGM or PBM file (told apart by their first bytes)."""
     path = str(path)
-    try:
-        with open(path, "rb") as f:
-            head = f.read(8)
-    except OSError as e:
-        raise DataFileError(path, "cannot open: {}".format(e.strerror or e)) from None
+    head = _read(path, 8)
     if head == _PNG_SIGNATURE:
         return read_png(path)
     if head[:1] == b"P" and head[1:2] in (b"1", b"2", b"4", b"5"):
@@ -138,14 +134,19 @@ def _on_white(value, alpha):
     return (value * alpha + 255 * (255 - alpha) + 127) // 255
 
 
+def _read(path, limit=None):
+    """The bytes of a file (the first `limit` of them), or DataFileError naming it."""
+    try:
+        with open(path, "rb") as f:
+            return f.read() if limit is None else f.read(limit)
+    except OSError as e:
+        raise DataFileError(path, "cannot open: {}".format(e.strerror or e)) from None
+
+
 def read_png(path):
     """(width, height, grey pixels) from a PNG file."""
     path = str(path)
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise DataFileError(path, "cannot open: {}".format(e.strerror or e)) from None
+    data = _read(path)
     if data[:8] != _PNG_SIGNATURE:
         raise DataFileError(path, "not a PNG file: bad signature")
     header, palette, transparency, compressed = None, None, None, []
@@ -264,11 +265,7 @@ def _pnm_tokens(data, start, count, path):
 def read_pnm(path):
     """(width, height, grey pixels) from a PGM (P2, P5) or PBM (P1, P4) file."""
     path = str(path)
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise DataFileError(path, "cannot open: {}".format(e.strerror or e)) from None
+    data = _read(path)
     magic = data[:2]
     if magic not in (b"P1", b"P2", b"P4", b"P5"):
         raise DataFileError(path, "not a PGM or PBM file (magic {!r})".format(magic))
