@@ -25,7 +25,8 @@ loop.  `import purenn` never needs cffi or a compiler.
 __version__ = "0.1.0"
 
 from .backends import available_backends  # noqa: E402
-from .errors import ArgumentError, BackendError, DataFileError, ModelFileError, PurennError  # noqa: E402
+from .errors import (ArgumentError, BackendError, DataFileError, ModelFileError, PurennError,  # noqa: E402
+                     TrainingError)
 
 __all__ = ["available_backends", "PurennError", "DataFileError", "ModelFileError",
-           "BackendError", "ArgumentError", "__version__"]
+           "BackendError", "ArgumentError", "TrainingError", "__version__"]

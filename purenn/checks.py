@@ -9,7 +9,7 @@ precision).
 
 import math
 
-from .errors import ArgumentError
+from .errors import ArgumentError, TrainingError
 
 # The types whose arithmetic is double precision: float and int (and
 # float's subclasses, such as numpy.float64, which are checked the slow way).
@@ -91,3 +91,22 @@ def check_params(net):
         for j, w_j in enumerate(w):
             if len(w_j) != n_in:
                 raise ArgumentError("net.weights[{}][{}] has {} entries, needs {}".format(l, j, len(w_j), n_in))
+
+
+def check_finite_after_epoch(net, epoch, eta, cost=None):
+    """TrainingError if training has made a weight, a bias or the cost NaN or infinite."""
+    bad = cost is not None and not math.isfinite(cost)
+    if not bad:
+        for layer in net.biases:
+            if not all(map(math.isfinite, layer)):
+                bad = True
+                break
+    if not bad:
+        for w in net.weights:
+            if not all(math.isfinite(v) for row in w for v in row):
+                bad = True
+                break
+    if bad:
+        raise TrainingError("training diverged in epoch {}: the {} became NaN or infinite; try a smaller "
+                            "eta than {}".format(epoch, "cost" if cost is not None and not math.isfinite(cost)
+                                                 else "weights", eta))

@@ -8,6 +8,7 @@ expected, on one line, so that the command line can print it as it is.
     ModelFileError       a saved network that cannot be loaded
     BackendError         a backend that was asked for but cannot run
     ArgumentError        a bad argument to a function (also a ValueError)
+    TrainingError        training that went wrong: weights or cost no longer finite
 """
 
 
@@ -39,3 +40,7 @@ class BackendError(PurennError):
 
 class ArgumentError(PurennError, ValueError):
     """An argument has a value purenn cannot work with."""
+
+
+class TrainingError(PurennError):
+    """Training diverged: the weights or the cost became NaN or infinite."""

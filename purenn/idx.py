@@ -167,7 +167,7 @@ def _read(path, stream):
     nbytes = _product(shape) * dtype.size
 
     data = array.array(dtype.typecode)
-    got = 0
+    got, pending = 0, b""
     while got < nbytes:
         piece = stream.read(min(nbytes - got, _CHUNK))
         if not piece:
@@ -176,8 +176,12 @@ def _read(path, stream):
                 "truncated: the header declares {} = {} bytes of data, the file holds {}".format(
                     _describe(shape, dtype), nbytes, got),
             )
-        data.frombytes(piece)
         got += len(piece)
+        # a read may end inside an element: keep the part of it for the next piece
+        piece = pending + piece
+        whole = len(piece) - len(piece) % dtype.size
+        data.frombytes(piece[:whole])
+        pending = piece[whole:]
     extra = len(_read_exactly(stream, _CHUNK))
     if extra:
         raise DataFileError(

@@ -31,7 +31,8 @@ import random
 import time
 
 from .backends import load_core, resolve_backend
-from .checks import check_count, check_data, check_number, check_numbers, check_params, check_sizes
+from .checks import (check_count, check_data, check_finite_after_epoch, check_number, check_numbers,
+                     check_params, check_sizes)
 from .errors import ArgumentError
 
 __all__ = ["Network", "sigmoid", "sigmoid_prime"]
@@ -200,6 +201,7 @@ class Network:
                     if progress is not None:
                         progress(min(k + mini_batch_size, n), n)
             seconds = time.perf_counter() - started
+            check_finite_after_epoch(self, j, eta)
             if test_data:
                 correct = core.evaluate() if core is not None else self._count_correct(test_data)
                 results.append(correct)

@@ -30,7 +30,8 @@ import time
 
 from .atomic import write_text
 from .backends import load_core, resolve_backend
-from .checks import check_count, check_data, check_number, check_numbers, check_params, check_sizes
+from .checks import (check_count, check_data, check_finite_after_epoch, check_number, check_numbers,
+                     check_params, check_sizes)
 from .errors import ArgumentError, ModelFileError
 from .network import argmax, outer, sigmoid, transpose_times, weighted_inputs
 
@@ -261,6 +262,8 @@ class Network:
         total = 0.0
         for c in examples.costs():
             total += c / n
+        if lmbda == 0.0:
+            return total  # no L2 term -- not 0 * (a sum of squares that may have overflowed)
         squares = 0.0
         for w in self.weights:
             for w_j in w:
@@ -346,10 +349,12 @@ class Network:
             masks = self._dropout_masks(n)
             run.epoch(order, mini_batch_size, eta, progress, masks)
             seconds = time.perf_counter() - started
+            check_finite_after_epoch(self, j, eta)
             record = {"epoch": j, "seconds": seconds, "eta": eta}
             say("Epoch {} training complete".format(j))
             if monitor_training_cost:
                 cost = self._total_cost(measured_training, lmbda)
+                check_finite_after_epoch(self, j, eta, cost)
                 training_cost.append(cost)
                 record["training_cost"] = cost
                 say("Cost on training data: {}".format(cost))
@@ -631,11 +636,11 @@ def load(filename, *, backend=None):
     for key in ("sizes", "weights", "biases", "cost"):
         if key not in data:
             raise ModelFileError(filename, "missing the key {!r}".format(key))
-    if data["cost"] not in COSTS:
+    if not isinstance(data["cost"], str) or data["cost"] not in COSTS:
         raise ModelFileError(filename, "unknown cost {!r}; expected one of {}".format(
             data["cost"], ", ".join(COSTS)))
     activation = data.get("activation", "sigmoid")
-    if activation not in ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise ModelFileError(filename, "unknown activation {!r}; expected one of {}".format(
             activation, ", ".join(ACTIVATIONS)))
     sizes = data["sizes"]

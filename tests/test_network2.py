@@ -359,3 +359,50 @@ def test_bad_options_are_rejected():
     net = Network([2, 2], backend="python")
     with pytest.raises(ArgumentError, match="momentum: 1.5 is not from 0"):
         net.SGD([([0.0, 1.0], [1.0, 0.0])], 1, 1, 0.5, momentum=1.5)
+
+
+#### Divergence
+
+def test_training_that_diverges_stops_with_a_message_and_nothing_is_saved(backend, tmp_path, capsys):
+    from purenn.errors import TrainingError
+    from purenn.network import Network as Chapter1
+    # From zero weights every sigmoid sits at 0.5, where the gradient is largest; a step
+    # of eta * 0.125 * 1e10 with eta = 1e300 overflows to infinity.
+    huge = [([1e10, 1e10], [1.0, 0.0]), ([1e10, -1e10], [0.0, 1.0])]
+    net = Chapter1([2, 2], seed=0, backend=backend)
+    net.weights, net.biases = [[[0.0, 0.0], [0.0, 0.0]]], [[0.0, 0.0]]
+    with pytest.raises(TrainingError, match="training diverged in epoch 0: the weights became NaN or infinite; "
+                                            "try a smaller eta than 1e\\+300"):
+        net.SGD(huge, 3, 1, 1e300)
+    net = Network([2, 2], QuadraticCost, seed=0, backend=backend)
+    net.weights, net.biases = [[[0.0, 0.0], [0.0, 0.0]]], [[0.0, 0.0]]
+    with pytest.raises(TrainingError, match="in epoch 0: the weights"):
+        net.SGD(huge, 3, 2, 1e300, monitor_training_cost=True)
+    with pytest.raises(ArgumentError, match="non-finite weights; not saving it"):
+        net.save(tmp_path / "broken.json")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_diverging_run_from_the_command_line_is_one_line_and_saves_nothing(tmp_path, capsys, monkeypatch):
+    from purenn import cli
+    from purenn.errors import TrainingError
+    real_check = network2.check_finite_after_epoch
+
+    def diverging_in_epoch_1(net, epoch, eta, cost=None):  # as if the weights overflowed then
+        if epoch == 1:
+            raise TrainingError("training diverged in epoch 1: the weights became NaN or infinite; "
+                                "try a smaller eta than {}".format(eta))
+        real_check(net, epoch, eta, cost)
+    monkeypatch.setattr(network2, "check_finite_after_epoch", diverging_in_epoch_1)
+    from purenn.idx import write_idx
+    data = tmp_path / "data"
+    data.mkdir()
+    for prefix, n in (("train", 12), ("t10k", 3)):
+        write_idx(str(data / "{}-images-idx3-ubyte".format(prefix)), [255] * (4 * n), (n, 2, 2))
+        write_idx(str(data / "{}-labels-idx1-ubyte".format(prefix)), [i % 10 for i in range(n)], (n,))
+    model = tmp_path / "model.json"
+    status = cli.main(["train", "--data", str(data), "--sizes", "4,8,10", "--eta", "0.5", "--epochs", "3",
+                       "--quiet", "--save", str(model), "--cost", "cross-entropy"])
+    err = capsys.readouterr().err
+    assert status == 2 and err.startswith("purenn: error: training diverged in epoch 1") and len(err.splitlines()) == 1
+    assert not model.exists()

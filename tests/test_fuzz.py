@@ -1,0 +1,127 @@
+"""Fuzzing the readers: thousands of damaged files, and none may escape as
+anything but purenn's own error (or be read without complaint).  Bounded so
+that CI stays quick; the seed of each case is printed by hypothesis on failure."""
+
+import gzip
+import json
+import struct
+import zlib
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from purenn import network2
+from purenn.errors import PurennError
+from purenn.idx import read_idx, write_idx
+from purenn.pictures import read_picture
+
+SETTINGS = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+def mutate(data, flips, cut, insert):
+    data = bytearray(data)
+    for position, value in flips:
+        if data:
+            data[position % len(data)] = value
+    if cut is not None and data:
+        data = data[:cut % (len(data) + 1)]
+    if insert:
+        data[len(data) // 2:len(data) // 2] = insert
+    return bytes(data)
+
+
+mutations = dict(
+    flips=st.lists(st.tuples(st.integers(0, 10 ** 6), st.integers(0, 255)), max_size=6),
+    cut=st.none() | st.integers(0, 10 ** 6),
+    insert=st.binary(max_size=8),
+)
+
+
+def _png(width=5, height=4, colour=2):
+    channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[colour]
+    levels = 16 if colour == 3 else 256  # a palette of 16 entries
+    raw = b"".join(bytes([0]) + bytes((x * 37 + y) % levels for x in range(width * channels))
+                   for y in range(height))
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    extra = chunk(b"PLTE", bytes(range(48))) if colour == 3 else b""
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, colour, 0, 0, 0))
+            + extra + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+PNGS = [_png(colour=c) for c in (0, 2, 3, 4, 6)]
+IDX_PLAIN = b"\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x03\x00\x00\x00\x03" + bytes(range(18))
+IDX_GZ = gzip.compress(IDX_PLAIN, mtime=0)
+IDX_SHORT = b"\x00\x00\x0b\x01\x00\x00\x00\x04" + struct.pack(">4h", 1, -2, 300, -400)
+
+
+@SETTINGS
+@given(source=st.sampled_from([IDX_PLAIN, IDX_GZ, IDX_SHORT]), **mutations)
+def test_damaged_idx_files_raise_only_purenn_errors(tmp_path_factory, source, flips, cut, insert):
+    path = tmp_path_factory.mktemp("idx") / "f.idx"
+    path.write_bytes(mutate(source, flips, cut, insert))
+    try:
+        read_idx(path)
+    except PurennError:
+        pass
+
+
+@SETTINGS
+@given(source=st.sampled_from(PNGS), **mutations)
+def test_damaged_pngs_raise_only_purenn_errors(tmp_path_factory, source, flips, cut, insert):
+    path = tmp_path_factory.mktemp("png") / "f.png"
+    path.write_bytes(mutate(source, flips, cut, insert))
+    try:
+        read_picture(path)
+    except PurennError:
+        pass
+
+
+def _model_text():
+    net = network2.Network([3, 2, 2], seed=0, backend="python")
+    return json.dumps({"sizes": net.sizes, "weights": net.weights,
+                       "biases": [[[b] for b in layer] for layer in net.biases], "cost": "CrossEntropyCost"})
+
+
+MODEL = _model_text().encode()
+
+
+@SETTINGS
+@given(**mutations)
+def test_damaged_model_files_raise_only_purenn_errors(tmp_path_factory, flips, cut, insert):
+    path = tmp_path_factory.mktemp("model") / "m.json"
+    path.write_bytes(mutate(MODEL, flips, cut, insert))
+    try:
+        network2.load(path, backend="python")
+    except PurennError:
+        pass
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                       max_size=4),
+                           max_leaves=20)
+
+
+@SETTINGS
+@given(sizes=json_values, weights=json_values, biases=json_values, cost=json_values)
+def test_model_files_with_any_json_raise_only_purenn_errors(tmp_path_factory, sizes, weights, biases, cost):
+    path = tmp_path_factory.mktemp("model") / "m.json"
+    path.write_text(json.dumps({"sizes": sizes, "weights": weights, "biases": biases, "cost": cost}))
+    try:
+        network2.load(path, backend="python")
+    except PurennError:
+        pass
+
+
+def test_the_fuzzed_sources_are_valid_to_begin_with(tmp_path):
+    for n, data in enumerate(PNGS):
+        (tmp_path / "{}.png".format(n)).write_bytes(data)
+        assert read_picture(tmp_path / "{}.png".format(n))[:2] == (5, 4)
+    (tmp_path / "m.json").write_bytes(MODEL)
+    assert network2.load(tmp_path / "m.json").sizes == [3, 2, 2]
+    for n, data in enumerate((IDX_PLAIN, IDX_GZ, IDX_SHORT)):
+        (tmp_path / "{}.idx".format(n)).write_bytes(data)
+        read_idx(tmp_path / "{}.idx".format(n))
+    write_idx(tmp_path / "x.idx", [1], (1,))
