@@ -559,17 +559,14 @@ int pn_rff(const double *WT, const double *b, double scale, const double *X, int
     return 0;
 }
 
-/* Twin of mnist_svm.LinearSVM.scores: s[c] = (w_c . phi) + bias[c], summed over d in order. */
+/* Twin of mnist_svm.LinearSVM.scores: s[c] = (w_c . phi) + bias[c], summed over d in order --
+ * the row-by-row products of pn_transpose_times, with W (classes x D) in the place of wT. */
 static void svm_scores(const double *W, const double *bias, const double *phi, int64_t D, int64_t classes,
                        double *s)
 {
+    pn_transpose_times(W, phi, D, classes, s);
     for (int64_t c = 0; c < classes; c++) {
-        const double *w_c = W + c * D;
-        double total = 0.0;
-        for (int64_t d = 0; d < D; d++) {
-            total += w_c[d] * phi[d];
-        }
-        s[c] = total + bias[c];
+        s[c] = s[c] + bias[c];
     }
 }
 

@@ -411,6 +411,18 @@ def _backends(args, parser):
     return 0
 
 
+def _network_options(command, epochs, epochs_help):
+    """--sizes, --epochs, --batch-size and --eta, the book's chapter-1 values by default."""
+    command.add_argument("--sizes", type=_sizes, default=[784, 30, 10], metavar="N,N,...",
+                         help="neurons per layer, input first (default 784,30,10)")
+    command.add_argument("--epochs", type=_positive_int, default=epochs, metavar="N",
+                         help="{} (default {})".format(epochs_help, epochs))
+    command.add_argument("--batch-size", type=_positive_int, default=10, metavar="N",
+                         help="examples per mini-batch (default 10)")
+    command.add_argument("--eta", type=_positive_float, default=3.0, metavar="X",
+                         help="learning rate (default 3.0)")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="purenn",
@@ -425,14 +437,7 @@ def build_parser():
         description="Train the book's chapter-1 network (sigmoid neurons, quadratic cost, "
                     "mini-batch SGD) and print the test accuracy after each epoch. The defaults "
                     "are the book's experiment; it reaches about 95%% accuracy.")
-    train.add_argument("--sizes", type=_sizes, default=[784, 30, 10], metavar="N,N,...",
-                       help="neurons per layer, input first (default 784,30,10)")
-    train.add_argument("--epochs", type=_positive_int, default=30, metavar="N",
-                       help="passes over the training data (default 30)")
-    train.add_argument("--batch-size", type=_positive_int, default=10, metavar="N",
-                       help="examples per mini-batch (default 10)")
-    train.add_argument("--eta", type=_positive_float, default=3.0, metavar="X",
-                       help="learning rate (default 3.0)")
+    _network_options(train, epochs=30, epochs_help="passes over the training data")
     train.add_argument("--data", metavar="DIR", default=None,
                        help="directory with the four MNIST-format files, each plain or .gz "
                             "(default: $PURENN_DATA, else the MNIST bundled with purenn)")
@@ -504,14 +509,7 @@ def build_parser():
         description="Time one epoch of SGD and the evaluation of the test images on every "
                     "available backend and, when NumPy is installed, on a NumPy version of the "
                     "book's network.py written in the benchmark; print the ratios.")
-    bench.add_argument("--sizes", type=_sizes, default=[784, 30, 10], metavar="N,N,...",
-                       help="neurons per layer (default 784,30,10)")
-    bench.add_argument("--epochs", type=_positive_int, default=1, metavar="N",
-                       help="epochs to time; the fastest is reported (default 1)")
-    bench.add_argument("--batch-size", type=_positive_int, default=10, metavar="N",
-                       help="examples per mini-batch (default 10)")
-    bench.add_argument("--eta", type=_positive_float, default=3.0, metavar="X",
-                       help="learning rate (default 3.0)")
+    _network_options(bench, epochs=1, epochs_help="epochs to time; the fastest is reported")
     bench.add_argument("--train-limit", type=_positive_int, default=50000, metavar="N",
                        help="training images per epoch (default 50000, all)")
     bench.add_argument("--test-limit", type=_positive_int, default=10000, metavar="N",
