@@ -545,17 +545,42 @@ static void rff_one(const double *WT, const double *b, double scale, const doubl
     }
 }
 
+/* Buffers for one example in the SVM functions: nz (n_in) for pn_nonzeros, phi (D)
+ * followed by the class scores (classes). */
+typedef struct {
+    int64_t *nz;
+    double *phi;
+} svm_scratch;
+
+static int svm_scratch_init(svm_scratch *scratch, int64_t n_in, int64_t D, int64_t classes)
+{
+    scratch->nz = malloc(sizeof(int64_t) * (size_t)(n_in > 0 ? n_in : 1));
+    scratch->phi = malloc(sizeof(double) * (size_t)(D + classes > 0 ? D + classes : 1));
+    if (scratch->nz == NULL || scratch->phi == NULL) {
+        free(scratch->nz);
+        free(scratch->phi);
+        return -1;
+    }
+    return 0;
+}
+
+static void svm_scratch_free(svm_scratch *scratch)
+{
+    free(scratch->nz);
+    free(scratch->phi);
+}
+
 int pn_rff(const double *WT, const double *b, double scale, const double *X, int64_t n, int64_t n_in,
            int64_t D, double *out)
 {
-    int64_t *nz = malloc(sizeof(int64_t) * (size_t)(n_in > 0 ? n_in : 1));
-    if (nz == NULL) {
+    svm_scratch scratch;
+    if (svm_scratch_init(&scratch, n_in, 0, 0) != 0) {
         return -1;
     }
     for (int64_t i = 0; i < n; i++) {
-        rff_one(WT, b, scale, X + i * n_in, n_in, D, nz, out + i * D);
+        rff_one(WT, b, scale, X + i * n_in, n_in, D, scratch.nz, out + i * D);
     }
-    free(nz);
+    svm_scratch_free(&scratch);
     return 0;
 }
 
@@ -589,13 +614,12 @@ int pn_svm_epoch(const double *WT, const double *b, double scale, const double *
                  const int64_t *order, int64_t m, int64_t n_in, int64_t D, int64_t classes,
                  double *W, double *bias, double eta0, double lmbda, int64_t *step)
 {
-    int64_t *nz = malloc(sizeof(int64_t) * (size_t)(n_in > 0 ? n_in : 1));
-    double *phi = malloc(sizeof(double) * (size_t)(D + classes));
-    if (nz == NULL || phi == NULL) {
-        free(nz);
-        free(phi);
+    svm_scratch scratch;
+    if (svm_scratch_init(&scratch, n_in, D, classes) != 0) {
         return -1;
     }
+    int64_t *nz = scratch.nz;
+    double *phi = scratch.phi;
     double *s = phi + D;
     for (int64_t i = 0; i < m; i++) {
         int64_t row = order[i];
@@ -613,8 +637,7 @@ int pn_svm_epoch(const double *WT, const double *b, double scale, const double *
             }
         }
     }
-    free(nz);
-    free(phi);
+    svm_scratch_free(&scratch);
     return 0;
 }
 
@@ -622,20 +645,18 @@ int pn_svm_predict(const double *WT, const double *b, double scale, const double
                    int64_t n_in, int64_t D, int64_t classes, const double *W, const double *bias,
                    int64_t *labels)
 {
-    int64_t *nz = malloc(sizeof(int64_t) * (size_t)(n_in > 0 ? n_in : 1));
-    double *phi = malloc(sizeof(double) * (size_t)(D + classes));
-    if (nz == NULL || phi == NULL) {
-        free(nz);
-        free(phi);
+    svm_scratch scratch;
+    if (svm_scratch_init(&scratch, n_in, D, classes) != 0) {
         return -1;
     }
+    int64_t *nz = scratch.nz;
+    double *phi = scratch.phi;
     for (int64_t i = 0; i < n; i++) {
         rff_one(WT, b, scale, X + i * n_in, n_in, D, nz, phi);
         svm_scores(W, bias, phi, D, classes, phi + D);
         labels[i] = pn_argmax(phi + D, classes);
     }
-    free(nz);
-    free(phi);
+    svm_scratch_free(&scratch);
     return 0;
 }
 

@@ -411,6 +411,19 @@ def _backends(args, parser):
     return 0
 
 
+def _data_option(command):
+    command.add_argument("--data", metavar="DIR", default=None,
+                         help="directory with the four MNIST-format files, each plain or .gz "
+                              "(default: $PURENN_DATA, else the MNIST bundled with purenn)")
+
+
+def _backend_option(command):
+    command.add_argument("--backend", type=_backend, default=None, metavar="NAME",
+                         help="auto, c, python (the pure-Python engine) or reference (the teaching code "
+                              "as written) (default: $PURENN_BACKEND, else auto: the C core when it is "
+                              "built, else python)")
+
+
 def _network_options(command, epochs, epochs_help):
     """--sizes, --epochs, --batch-size and --eta, the book's chapter-1 values by default."""
     command.add_argument("--sizes", type=_sizes, default=[784, 30, 10], metavar="N,N,...",
@@ -438,9 +451,7 @@ def build_parser():
                     "mini-batch SGD) and print the test accuracy after each epoch. The defaults "
                     "are the book's experiment; it reaches about 95%% accuracy.")
     _network_options(train, epochs=30, epochs_help="passes over the training data")
-    train.add_argument("--data", metavar="DIR", default=None,
-                       help="directory with the four MNIST-format files, each plain or .gz "
-                            "(default: $PURENN_DATA, else the MNIST bundled with purenn)")
+    _data_option(train)
     train.add_argument("--seed", type=_non_negative_int, default=None, metavar="N",
                        help="seed for the initial weights and the shuffles; the same seed gives "
                             "the same run (default: a random seed, printed)")
@@ -448,10 +459,7 @@ def build_parser():
                        help="train on only the first N training images")
     train.add_argument("--test-limit", type=_positive_int, default=None, metavar="N",
                        help="test on only the first N test images")
-    train.add_argument("--backend", type=_backend, default=None, metavar="NAME",
-                       help="auto, c, python (the pure-Python engine) or reference (the teaching code "
-                            "as written) (default: $PURENN_BACKEND, else auto: the C core when it is "
-                            "built, else python)")
+    _backend_option(train)
     train.add_argument("--quiet", action="store_true",
                        help="no progress line on stderr")
     train.add_argument("--validation-size", type=_non_negative_int, default=None, metavar="N",
@@ -498,10 +506,8 @@ def build_parser():
                                                "network2.save) and print its accuracy on the test and "
                                                "validation images.")
     evaluate.add_argument("model", metavar="MODEL", help="the saved network (JSON)")
-    evaluate.add_argument("--data", metavar="DIR", default=None,
-                          help="directory with the MNIST-format files (default: the bundled MNIST)")
-    evaluate.add_argument("--backend", type=_backend, default=None, metavar="NAME",
-                          help="auto, c, python or reference (default: $PURENN_BACKEND, else auto)")
+    _data_option(evaluate)
+    _backend_option(evaluate)
     evaluate.set_defaults(run=_evaluate, parser=evaluate)
 
     bench = commands.add_parser(
@@ -520,8 +526,7 @@ def build_parser():
     bench.add_argument("--no-numpy", action="store_true", help="skip the NumPy comparison")
     bench.add_argument("--seed", type=_non_negative_int, default=0, metavar="N",
                        help="seed for the initial weights and shuffles (default 0)")
-    bench.add_argument("--data", metavar="DIR", default=None,
-                       help="directory with the MNIST-format files (default: the bundled MNIST)")
+    _data_option(bench)
     bench.set_defaults(run=_bench, parser=bench)
 
     baseline = commands.add_parser("baseline", help="the book's baseline classifiers",
@@ -542,10 +547,8 @@ def build_parser():
                           help="svm: test on the first N test images only")
     baseline.add_argument("--seed", type=_non_negative_int, default=0, metavar="N",
                           help="svm: seed for the features and the shuffles (default 0)")
-    baseline.add_argument("--backend", type=_backend, default=None, metavar="NAME",
-                          help="svm: c, or python (reference) (default: auto)")
-    baseline.add_argument("--data", metavar="DIR", default=None,
-                          help="directory with the MNIST-format files (default: the bundled MNIST)")
+    _backend_option(baseline)
+    _data_option(baseline)
     baseline.set_defaults(run=_baseline, parser=baseline)
 
     expand = commands.add_parser(
@@ -554,8 +557,7 @@ def build_parser():
                     "files in MNIST's layout (the validation and test images unchanged), ready for "
                     "`train --data DIR`.")
     expand.add_argument("--out", metavar="DIR", required=True, help="directory to write the files into")
-    expand.add_argument("--data", metavar="DIR", default=None,
-                        help="directory with the MNIST-format files (default: the bundled MNIST)")
+    _data_option(expand)
     expand.add_argument("--seed", type=_non_negative_int, default=0, metavar="N",
                         help="seed for the shuffle (default 0)")
     expand.add_argument("--quiet", action="store_true", help="no progress line on stderr")
@@ -571,7 +573,7 @@ def build_parser():
     predict.add_argument("images", metavar="IMAGE", nargs="+", help="pictures of single digits")
     predict.add_argument("--save-input", metavar="FILE.png", default=None,
                          help="save the 28 x 28 input the network saw (numbered when several pictures)")
-    predict.add_argument("--backend", type=_backend, default=None, metavar="NAME", help="auto, c, python or reference")
+    _backend_option(predict)
     predict.set_defaults(run=_predict, parser=predict)
 
     show = commands.add_parser("show", help="print test digits in the terminal",
@@ -580,8 +582,8 @@ def build_parser():
     show.add_argument("--start", type=_non_negative_int, default=0, metavar="N", help="first test image (default 0)")
     show.add_argument("--count", type=_positive_int, default=5, metavar="N", help="how many (default 5)")
     show.add_argument("--model", metavar="MODEL", default=None, help=model_help)
-    show.add_argument("--data", metavar="DIR", default=None, help="directory with the MNIST-format files")
-    show.add_argument("--backend", type=_backend, default=None, metavar="NAME", help="auto, c, python or reference")
+    _data_option(show)
+    _backend_option(show)
     show.set_defaults(run=_show, parser=show)
 
     wrong = commands.add_parser("misclassified", help="a picture of the test digits a network gets wrong",
@@ -591,8 +593,8 @@ def build_parser():
     wrong.add_argument("--out", metavar="FILE.png", required=True, help="the PNG to write")
     wrong.add_argument("--limit", type=_positive_int, default=100, metavar="N", help="draw at most N (default 100)")
     wrong.add_argument("--columns", type=_positive_int, default=10, metavar="N", help="digits per row (default 10)")
-    wrong.add_argument("--data", metavar="DIR", default=None, help="directory with the MNIST-format files")
-    wrong.add_argument("--backend", type=_backend, default=None, metavar="NAME", help="auto, c, python or reference")
+    _data_option(wrong)
+    _backend_option(wrong)
     wrong.set_defaults(run=_misclassified, parser=wrong)
 
     backends = commands.add_parser("backends", help="list the backends that can run here",
