@@ -24,8 +24,14 @@ PURENN_LDFLAGS="-fsanitize=address,undefined" \
     "$work/venv/bin/pip" install -q "$work/src[test]" > "$work/install.log" 2>&1 || { cat "$work/install.log"; exit 1; }
 
 core=$(find "$work/venv" -name "_core*.so" | head -n 1)
-ldd "$core" | grep -q libasan || { echo "sanitize: $core is not built with AddressSanitizer" >&2; exit 1; }
-echo "sanitize: $(basename "$core") built with $(ldd "$core" | grep -oE 'lib(asan|ubsan)[^ ]*' | tr '\n' ' ')"
+# ldd's output is read whole first: `ldd | grep -q` can fail under pipefail when grep
+# stops reading early and ldd is killed by SIGPIPE.
+libraries=$(ldd "$core")
+case "$libraries" in
+    *libasan*) ;;
+    *) echo "sanitize: $core is not built with AddressSanitizer" >&2; exit 1 ;;
+esac
+echo "sanitize: $(basename "$core") built with $(printf '%s\n' "$libraries" | grep -oE 'lib(asan|ubsan)[^ ]*' | sort -u | tr '\n' ' ')"
 
 # The interpreter is not built with ASan, so the runtime is preloaded; Python's own
 # allocations are not tracked (leak detection off), the core's buffers are.
