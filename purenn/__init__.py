@@ -9,6 +9,7 @@ numbers bit for bit.
     purenn.mnist_loader load MNIST (the book's API, plain lists)   chapter 1
     purenn.idx          read and write IDX files, plain or gzip
     purenn.backends     choose the Python reference or the C core
+    purenn.checkpoint   stop training and resume it, bit for bit
     purenn.cli          `python -m purenn train`, `... backends`
     purenn.errors       the exceptions purenn raises
 
@@ -26,7 +27,7 @@ __version__ = "0.1.0"
 
 from .backends import available_backends  # noqa: E402
 from .errors import (ArgumentError, BackendError, DataFileError, ModelFileError, PurennError,  # noqa: E402
-                     TrainingError)
+                     TrainingError, TrainingInterrupted)
 
 __all__ = ["available_backends", "PurennError", "DataFileError", "ModelFileError",
-           "BackendError", "ArgumentError", "TrainingError", "__version__"]
+           "BackendError", "ArgumentError", "TrainingError", "TrainingInterrupted", "__version__"]

@@ -20,8 +20,9 @@ from .errors import ArgumentError
 
 __all__ = ["CoreBackend"]
 
-# A progress report about every this many examples.
-_EXAMPLES_PER_CALL = 5000
+# With a progress line or a stop request: a call into C for about this many
+# examples at a time (a few milliseconds for the book's network).
+_EXAMPLES_PER_CALL = 1000
 
 # The codes of pn_net (csrc/purenn_core.h).
 _ACTIVATION = {"sigmoid": 0, "tanh": 1, "relu": 2, "softmax": 3}
@@ -66,34 +67,41 @@ class _Layout:
             "dropout": getattr(net, "dropout", 0.0), "n": n,
         })
 
-    def pack(self, net):
-        """net.weights and net.biases as one flat array('d') (layout: purenn_core.h)."""
+    def pack(self, net, weights=None, biases=None, name="net"):
+        """net.weights and net.biases (or the `weights` and `biases` given,
+        shaped like them) as one flat array('d') (layout: purenn_core.h)."""
         if list(net.sizes) != self.sizes:
             raise ArgumentError("net.sizes changed from {} to {}".format(self.sizes, net.sizes))
-        if len(net.weights) != self.n_layers - 1 or len(net.biases) != self.n_layers - 1:
-            raise ArgumentError("net.weights and net.biases need {} layers for sizes {}".format(
-                self.n_layers - 1, self.sizes))
+        if weights is None:
+            weights, biases = net.weights, net.biases
+        if len(weights) != self.n_layers - 1 or len(biases) != self.n_layers - 1:
+            raise ArgumentError("{0}.weights and {0}.biases need {1} layers for sizes {2}".format(
+                name, self.n_layers - 1, self.sizes))
         params = array("d")
         try:
-            for l, (w, b) in enumerate(zip(net.weights, net.biases)):
+            for l, (w, b) in enumerate(zip(weights, biases)):
                 n_in, n_out = self.sizes[l], self.sizes[l + 1]
                 if len(w) != n_out or len(b) != n_out:
                     raise ArgumentError(
-                        "net.weights[{0}] and net.biases[{0}] need {1} rows for sizes {2}".format(
-                            l, n_out, self.sizes))
+                        "{0}.weights[{1}] and {0}.biases[{1}] need {2} rows for sizes {3}".format(
+                            name, l, n_out, self.sizes))
                 for j, w_j in enumerate(w):
                     if len(w_j) != n_in:
-                        raise ArgumentError("net.weights[{}][{}] has {} entries, needs {}".format(
-                            l, j, len(w_j), n_in))
+                        raise ArgumentError("{}.weights[{}][{}] has {} entries, needs {}".format(
+                            name, l, j, len(w_j), n_in))
                 for column in zip(*w):  # C keeps w transposed: column k is w[.][k]
                     params.extend(column)
                 params.extend(b)
         except TypeError as e:
-            raise ArgumentError("net.weights/net.biases: not all numbers ({})".format(e)) from None
+            raise ArgumentError("{0}.weights/{0}.biases: not all numbers ({1})".format(name, e)) from None
         return params
 
     def unpack(self, net, params):
         """Set net.weights and net.biases, as nested lists, from a flat array('d')."""
+        net.weights, net.biases = self.lists(params)
+
+    def lists(self, params):
+        """(weights, biases) as nested lists from a flat array('d')."""
         weights, biases = [], []
         p = 0
         for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:]):
@@ -102,7 +110,7 @@ class _Layout:
             p = end
             biases.append(params[p:p + n_out].tolist())
             p += n_out
-        net.weights, net.biases = weights, biases
+        return weights, biases
 
 
 def _pack_rows(rows, width, name):
@@ -141,18 +149,24 @@ class _Trainer:
             self.test_X = _pack_rows([x for x, _ in test_data], n_in, "test_data x")
             self.test_labels = [y for _, y in test_data]
 
-    def epoch(self, order, mini_batch_size, eta, progress=None, masks=None):
-        """One epoch: the same mini-batches as the Python loop, in C."""
+    def epoch(self, order, mini_batch_size, eta, progress=None, masks=None, start=0, stop=None):
+        """One epoch from position `start`: the same mini-batches as the Python
+        loop, in C.  Returns the positions done; with `progress` or `stop`,
+        C is called for about _EXAMPLES_PER_CALL examples at a time and
+        stop() is asked after each call."""
         if isinstance(mini_batch_size, bool) or not isinstance(mini_batch_size, int) or mini_batch_size < 1:
             raise ArgumentError("mini_batch_size: {!r} is not a positive whole number".format(mini_batch_size))
         if len(order) != self.n or (order and (min(order) < 0 or max(order) >= self.n)):
             raise ArgumentError("order: not positions 0..{} of the training data".format(self.n - 1))
         layout = self.layout
+        if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start <= self.n \
+                or (start % mini_batch_size and start != self.n):
+            raise ArgumentError("start: {!r} is not a whole number of mini-batches into the epoch".format(start))
         if masks is not None and len(masks) != self.n * layout.hidden:
             raise ArgumentError("masks: {} bytes, expected {} (one per hidden neuron per example)".format(
                 len(masks), self.n * layout.hidden))
         if progress is not None:
-            progress(0, self.n)
+            progress(start, self.n)
         params = layout.pack(self.net)
         order = array("q", order)
         c_params, c_order = _ptr("double[]", params), _ptr("int64_t[]", order)
@@ -160,16 +174,29 @@ class _Trainer:
         c_velocity = _ptr("double[]", self.velocity) if self.velocity is not None else ffi.NULL
         c_masks = _ptr("uint8_t[]", masks) if masks is not None else ffi.NULL
         # Whole mini-batches per call, so batches fall where Python's would.
-        step = self.n if progress is None else max(1, _EXAMPLES_PER_CALL // mini_batch_size) * mini_batch_size
-        for start in range(0, self.n, step):
-            count = min(step, self.n - start)
-            masks_here = c_masks + start * layout.hidden if masks is not None else ffi.NULL
-            _check(lib.pn_train(layout.net, c_params, c_velocity, c_X, c_Y, c_order + start, count,
+        step = (self.n if progress is None and stop is None
+                else max(1, _EXAMPLES_PER_CALL // mini_batch_size) * mini_batch_size)
+        done = self.n
+        for begin in range(start, self.n, step):
+            count = min(step, self.n - begin)
+            masks_here = c_masks + begin * layout.hidden if masks is not None else ffi.NULL
+            _check(lib.pn_train(layout.net, c_params, c_velocity, c_X, c_Y, c_order + begin, count,
                                 masks_here, mini_batch_size, float(eta)), "training")
             if progress is not None:
-                progress(start + count, self.n)
+                progress(begin + count, self.n)
+            if stop is not None and begin + count < self.n and stop():
+                done = begin + count
+                break
         del c_params, c_order
         layout.unpack(self.net, params)
+        return done
+
+    def get_velocity(self):
+        """The momentum velocities (weights, biases) as nested lists, or None."""
+        return None if self.velocity is None else self.layout.lists(self.velocity)
+
+    def set_velocity(self, weights, biases):
+        self.velocity = self.layout.pack(self.net, weights, biases, name="velocity")
 
     def evaluate(self):
         if not self.test_labels:

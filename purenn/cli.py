@@ -15,15 +15,22 @@ reported on one line on stderr, with exit status 2.
 """
 
 import argparse
+import hashlib
 import math
 import os
 import random
+import shlex
+import signal
 import sys
+import tempfile
+import threading
 import time
+from array import array
 
 from . import __version__
 from .backends import BACKENDS, available_backends, core_status, resolve_backend
-from .errors import ArgumentError, PurennError
+from .checks import check_count, check_number, check_sizes
+from .errors import ArgumentError, ModelFileError, PurennError, TrainingInterrupted
 
 __all__ = ["main"]
 
@@ -118,52 +125,77 @@ def _train(args, parser):
     from .progress import Progress
 
     backend = resolve_backend(args.backend)
+    resumed = _resume(args, parser, backend) if args.resume else None
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2 ** 32)
+    args.seed = seed
     chapter3 = any(getattr(args, name) not in (None, False) for name in _NETWORK2_OPTIONS)
     data_dir, training_data, validation_data, test_data, load_seconds = _load(args, parser)
-    if args.save:
-        _check_writable(args.save, "--save", parser)
-    if args.plot:
-        _check_writable(args.plot, "--plot", parser)
+    if resumed is not None and _fingerprint(training_data) != resumed.command["data_sha256"]:
+        raise ModelFileError(args.resume, "the training data in {} are not the data this run started on; "
+                                          "give the run's data with --data".format(data_dir))
+    for path, option in ((args.save, "--save"), (args.plot, "--plot"), (args.checkpoint, "--checkpoint")):
+        if path:
+            _check_writable(path, option, parser)
     progress = None if args.quiet else Progress(sys.stderr)
-    if chapter3:
-        net, results, seconds = _train_network2(args, seed, backend, data_dir, training_data,
-                                                validation_data, test_data, load_seconds, progress)
-    else:
-        from .network import Network
-        net = Network(args.sizes, seed=seed, backend=backend)
-        _say("purenn {}: the chapter-1 network {}, backend {} ({})".format(
-            __version__, args.sizes, backend, _backend_detail(backend)))
-        _say("data {} (loaded in {:.2f} s): training on {}, testing on {}".format(
-            data_dir, load_seconds, len(training_data), len(test_data)))
-        _say("epochs {}, mini-batch size {}, eta {}, seed {}".format(
-            args.epochs, args.batch_size, args.eta, seed))
-        started = time.perf_counter()
-        results = net.SGD(training_data, args.epochs, args.batch_size, args.eta,
-                          test_data=test_data, progress=progress)
-        seconds = time.perf_counter() - started
-        if results:
-            best = max(range(len(results)), key=lambda j: (results[j], -j))
-            _say("best: epoch {}, {} / {} ({:.2f}%); {:.1f} s for {} epochs".format(
-                best, results[best], len(test_data), 100.0 * results[best] / len(test_data),
-                seconds, args.epochs))
-    if args.save:
-        from .network2 import save_network
-        save_network(net, args.save)
-        _say("saved the network to {}".format(args.save))
+    with _StopSignals() as stop:
+        try:
+            if chapter3:
+                net, results, seconds = _train_network2(args, seed, backend, data_dir, training_data,
+                                                        validation_data, test_data, load_seconds, progress, stop,
+                                                        resumed)
+            else:
+                net = _train_chapter1(args, seed, backend, data_dir, training_data, test_data, load_seconds,
+                                      progress, stop, resumed)
+        except TrainingInterrupted as e:
+            if progress is not None:
+                progress.clear()
+            return _stopped(args, e, stop.signum, data_dir, training_data)
+        # A signal from here on is too late to stop anything: the network is saved all the same.
+        if args.save:
+            from .network2 import save_network
+            save_network(net, args.save)
+            _say("saved the network to {}".format(args.save))
+    if resumed is not None:
+        _say("the run is complete; the checkpoint {} is no longer needed".format(args.resume))
     return 0
 
 
+def _train_chapter1(args, seed, backend, data_dir, training_data, test_data, load_seconds, progress, stop, resumed):
+    from .network import Network
+
+    net = resumed.net if resumed is not None else Network(args.sizes, seed=seed, backend=backend)
+    _say("purenn {}: the chapter-1 network {}, backend {} ({})".format(
+        __version__, args.sizes, backend, _backend_detail(backend)))
+    _say("data {} (loaded in {:.2f} s): training on {}, testing on {}".format(
+        data_dir, load_seconds, len(training_data), len(test_data)))
+    _say("epochs {}, mini-batch size {}, eta {}, seed {}".format(args.epochs, args.batch_size, args.eta, seed))
+    _say_resuming(args, resumed, len(training_data))
+    args.records = []
+    started = time.perf_counter()
+    results = net.SGD(training_data, args.epochs, args.batch_size, args.eta, test_data=test_data,
+                      progress=progress, stop=stop, resume=resumed.state if resumed is not None else None)
+    seconds = time.perf_counter() - started
+    if results:
+        best = max(range(len(results)), key=lambda j: (results[j], -j))
+        _say("best: epoch {}, {} / {} ({:.2f}%); {:.1f} s {}".format(
+            best, results[best], len(test_data), 100.0 * results[best] / len(test_data), seconds,
+            "for {} epochs".format(args.epochs) if resumed is None else "since resuming"))
+    return net
+
+
 def _train_network2(args, seed, backend, data_dir, training_data, validation_data, test_data,
-                    load_seconds, progress):
+                    load_seconds, progress, stop=None, resumed=None):
     from . import network2
     from .plot import write_svg
 
     cost = getattr(network2, _COSTS[args.cost or "cross-entropy"])
-    net = network2.Network(args.sizes, cost, activation=args.activation or "sigmoid",
-                           dropout=args.dropout or 0.0, seed=seed, backend=backend)
-    if args.init == "large":
-        net.large_weight_initializer()
+    if resumed is not None:
+        net = resumed.net
+    else:
+        net = network2.Network(args.sizes, cost, activation=args.activation or "sigmoid",
+                               dropout=args.dropout or 0.0, seed=seed, backend=backend)
+        if args.init == "large":
+            net.large_weight_initializer()
     monitors = {name: args.monitor or getattr(args, "monitor_" + name)
                 for name in ("training_cost", "training_accuracy", "evaluation_cost", "evaluation_accuracy")}
     if not any(monitors.values()):
@@ -189,8 +221,9 @@ def _train_network2(args, seed, backend, data_dir, training_data, validation_dat
         if monitors[name]:
             columns.append((name, 10, title, form))
     columns.append(("seconds", 7, "s", "{:.2f}"))
+    _say_resuming(args, resumed, len(training_data))
     _say("  ".join(title.rjust(width) for _, width, title, _ in columns))
-    records = []
+    records = args.records = list(resumed.command["records"]) if resumed is not None else []
 
     def row(record):
         records.append(record)
@@ -204,7 +237,8 @@ def _train_network2(args, seed, backend, data_dir, training_data, validation_dat
             monitor_training_cost=monitors["training_cost"],
             monitor_training_accuracy=monitors["training_accuracy"],
             early_stopping_n=args.early_stopping or 0, l1=args.l1 or 0.0, momentum=args.momentum or 0.0,
-            schedule=args.schedule or 0, progress=progress, on_epoch=row, verbose=False)
+            schedule=args.schedule or 0, progress=progress, on_epoch=row, verbose=False, stop=stop,
+            resume=resumed.state if resumed is not None else None)
     seconds = time.perf_counter() - started
     if len(records) < args.epochs:
         _say("stopped after {} of {} epochs ({})".format(
@@ -227,6 +261,131 @@ def _check_writable(path, option, parser):
         parser.error("argument {}: the directory {} does not exist".format(option, directory))
     if not os.access(directory, os.W_OK):
         parser.error("argument {}: cannot write in {}".format(option, directory))
+
+
+#### Stopping and resuming a training run
+
+# The options a resumed run may change: where things go and how it runs, not what it computes.
+_RESUME_MAY_CHANGE = ("resume", "backend", "quiet", "data", "save", "plot", "checkpoint")
+# The options a checkpoint records, to run the rest of the training as it began.
+_RUN_OPTIONS = ("sizes", "epochs", "batch_size", "eta", "seed", "train_limit", "test_limit", "validation_size",
+                "save", "plot") + _NETWORK2_OPTIONS
+
+
+class _StopSignals:
+    """While training: SIGINT (Ctrl-C) and SIGTERM ask training to stop after
+    the current mini-batch; a second one stops at once.  Called, it says
+    whether to stop.  Signals that were being ignored stay ignored."""
+
+    def __init__(self):
+        self.signum = None
+        self._saved = {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():  # only there can Python catch signals
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                if signal.getsignal(signum) is not signal.SIG_IGN:
+                    self._saved[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc):
+        for signum, handler in self._saved.items():
+            signal.signal(signum, handler)
+
+    def _handle(self, signum, frame):
+        if self.signum is not None:
+            raise KeyboardInterrupt  # asked twice: stop now (files are written atomically)
+        self.signum = signum
+
+    def __call__(self):
+        return self.signum is not None
+
+
+def _stopped(args, interrupted, signum, data_dir, training_data):
+    """Save a checkpoint of the stopped run, say how to resume it; the exit status."""
+    from . import checkpoint
+
+    command = {name: getattr(args, name) for name in _RUN_OPTIONS}
+    command.update(data=os.path.abspath(data_dir), save=args.save and os.path.abspath(args.save),
+                   plot=args.plot and os.path.abspath(args.plot), records=args.records,
+                   data_sha256=_fingerprint(training_data))
+    path = args.checkpoint or args.resume or _DEFAULT_CHECKPOINT
+    try:
+        checkpoint.save(path, interrupted.net, interrupted.state, command)
+    except OSError as e:
+        if args.checkpoint:
+            raise
+        fallback = os.path.join(tempfile.gettempdir(), _DEFAULT_CHECKPOINT)
+        print("purenn: cannot write {} ({}); writing the checkpoint to {} instead".format(
+            path, e.strerror or e, fallback), file=sys.stderr)
+        path = fallback
+        checkpoint.save(path, interrupted.net, interrupted.state, command)
+    name = signal.Signals(signum).name if signum is not None else "request"
+    where = ("before epoch {}".format(interrupted.epoch) if not interrupted.done else
+             "in epoch {} after {} of {} training examples".format(interrupted.epoch, interrupted.done,
+                                                                    interrupted.n))
+    _say("stopped by {} {}; saved a checkpoint to {}".format(name, where, path))
+    print("purenn: stopped; resume with: python -m purenn train --resume {}".format(shlex.quote(path)),
+          file=sys.stderr)
+    return 128 + signum if signum is not None else 1
+
+
+_DEFAULT_CHECKPOINT = "purenn-checkpoint.json"
+
+
+def _resume(args, parser, backend):
+    """Load the checkpoint of --resume and take the run's options from it."""
+    from . import checkpoint
+
+    given = _options_given(args.argv)
+    for name in sorted(given - set(_RESUME_MAY_CHANGE)):
+        parser.error("argument --{}: not allowed with --resume; a resumed run keeps the settings it "
+                     "started with".format(name.replace("_", "-")))
+    resumed = checkpoint.load(args.resume, backend=backend)
+    command = resumed.command
+    keys = set(_RUN_OPTIONS) | {"data", "records", "data_sha256"}
+    if not isinstance(command, dict) or not keys <= set(command) or not isinstance(command["records"], list):
+        raise ModelFileError(args.resume, "not a checkpoint of `purenn train` (its options are missing)")
+    for name in _RUN_OPTIONS:
+        if name not in given:
+            setattr(args, name, command[name])
+    if "data" not in given:
+        args.data = command["data"]
+    try:
+        args.sizes = check_sizes(args.sizes)
+        for name in ("epochs", "batch_size", "seed"):
+            check_count(getattr(args, name), name, minimum=1 if name != "seed" else 0)
+        check_number(args.eta, "eta")
+    except ArgumentError as e:
+        raise ModelFileError(args.resume, "bad options in the checkpoint: {}".format(e)) from None
+    if list(resumed.net.sizes) != args.sizes:
+        raise ModelFileError(args.resume, "the network is {}, the options say --sizes {}".format(
+            resumed.net.sizes, args.sizes))
+    return resumed
+
+
+def _options_given(argv):
+    """The names of the options written out on this command line."""
+    parser = build_parser()
+    for action in parser.train_parser._actions:
+        action.default = argparse.SUPPRESS
+    return set(vars(parser.parse_args(argv))) - {"command", "run", "parser"}
+
+
+def _say_resuming(args, resumed, n):
+    if resumed is not None:
+        _say("resuming {}: epoch {}, {} of {} training examples done".format(
+            args.resume, resumed.state["epoch"], resumed.state["done"], n))
+
+
+def _fingerprint(training_data):
+    """SHA-256 of the training examples, to check a resumed run trains on the same data."""
+    digest = hashlib.sha256()
+    for x, y in training_data:
+        pixels = getattr(x, "pixels", None)
+        digest.update(pixels if pixels is not None else array("d", x).tobytes())
+        digest.update(array("d", y).tobytes())
+    return digest.hexdigest()
 
 
 def _evaluate(args, parser):
@@ -467,6 +626,12 @@ def build_parser():
                             "(default 10000, or a sixth of a smaller file)")
     train.add_argument("--save", metavar="FILE", default=None,
                        help="save the trained network as JSON (the book's network2 format)")
+    train.add_argument("--checkpoint", metavar="FILE", default=None,
+                       help="where Ctrl-C or SIGTERM saves the run, to resume it (default: "
+                            "{}, or the file resumed from)".format(_DEFAULT_CHECKPOINT))
+    train.add_argument("--resume", metavar="FILE", default=None,
+                       help="carry on a run stopped by Ctrl-C or SIGTERM from its checkpoint; it ends with "
+                            "exactly the weights of an uninterrupted run")
     ch3 = train.add_argument_group(
         "chapter 3 (network2)",
         "Any of these trains the book's network2 instead of the chapter-1 network, and prints a "
@@ -500,6 +665,7 @@ def build_parser():
     ch3.add_argument("--plot", metavar="FILE.svg", default=None,
                      help="draw the monitored curves as an SVG chart")
     train.set_defaults(run=_train, parser=train)
+    parser.train_parser = train
 
     evaluate = commands.add_parser("evaluate", help="accuracy of a saved network on the test and validation data",
                                    description="Load a network saved by `train --save` (or by the book's "
@@ -605,7 +771,9 @@ def build_parser():
 
 def main(argv=None):
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    args.argv = argv
     try:
         return args.run(args, args.parser)
     except PurennError as e:

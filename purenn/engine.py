@@ -122,23 +122,39 @@ class _Trainer:
             self.velocity = ([[[0.0] * n_in for _ in range(n_out)] for n_in, n_out in zip(sizes[:-1], sizes[1:])],
                              [[0.0] * n_out for n_out in sizes[1:]])
 
-    def epoch(self, order, mini_batch_size, eta, progress=None, masks=None):
+    def epoch(self, order, mini_batch_size, eta, progress=None, masks=None, start=0, stop=None):
+        """One epoch from position `start`; the positions done (see network2._PythonTrainer.epoch)."""
         model = self.model
         model.load()
         sizes = model.sizes
         # The gradient, kept between mini-batches and set back to +0.0 where used.
         self.nabla_w = [[[0.0] * n_in for _ in range(n_out)] for n_in, n_out in zip(sizes[:-1], sizes[1:])]
-        total = len(order)
+        total = done = len(order)
         hidden = sum(sizes[1:-1])
         if progress is not None:
-            progress(0, total)
-        for start in range(0, total, mini_batch_size):
-            positions = range(start, min(start + mini_batch_size, total))
+            progress(start, total)
+        for k in range(start, total, mini_batch_size):
+            positions = range(k, min(k + mini_batch_size, total))
             self._mini_batch([self.training_data[order[i]] for i in positions],
                              [masks[i * hidden:(i + 1) * hidden] for i in positions] if masks else None, eta)
             if progress is not None:
                 progress(positions[-1] + 1, total)
+            if stop is not None and positions[-1] + 1 < total and stop():
+                done = positions[-1] + 1
+                break
         model.store()
+        return done
+
+    def get_velocity(self):
+        """The momentum velocities (weights, biases) as nested lists, or None."""
+        if self.velocity is None:
+            return None
+        vw, vb = self.velocity
+        return [[list(v_j) for v_j in v] for v in vw], [list(v) for v in vb]
+
+    def set_velocity(self, weights, biases):
+        self.velocity = ([[[float(x) for x in v_j] for v_j in v] for v in weights],
+                         [[float(x) for x in v] for v in biases])
 
     def _mini_batch(self, batch, masks, eta):
         model = self.model

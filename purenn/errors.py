@@ -9,6 +9,7 @@ expected, on one line, so that the command line can print it as it is.
     BackendError         a backend that was asked for but cannot run
     ArgumentError        a bad argument to a function (also a ValueError)
     TrainingError        training that went wrong: weights or cost no longer finite
+    TrainingInterrupted  training stopped on request; carries the state to resume from
 """
 
 
@@ -44,3 +45,22 @@ class ArgumentError(PurennError, ValueError):
 
 class TrainingError(PurennError):
     """Training diverged: the weights or the cost became NaN or infinite."""
+
+
+class TrainingInterrupted(PurennError):
+    """SGD stopped between two mini-batches because its `stop` callable said so.
+
+    `state` is a JSON-ready dict (purenn.checkpoint describes it): with the
+    network as it is now (`net`), SGD(..., resume=state) continues the run
+    and ends with exactly the weights an uninterrupted run would have.
+    `epoch` and `done` say where it stopped: `done` of the `n` training
+    examples into epoch `epoch`.
+    """
+
+    def __init__(self, net, state, n):
+        self.net = net
+        self.state = state
+        self.epoch = state["epoch"]
+        self.done = state["done"]
+        self.n = n
+        super().__init__("training stopped in epoch {} after {} of {} examples".format(self.epoch, self.done, n))

@@ -33,7 +33,8 @@ import time
 from .backends import load_core, resolve_backend
 from .checks import (check_count, check_data, check_finite_after_epoch, check_number, check_numbers,
                      check_params, check_sizes)
-from .errors import ArgumentError
+from .checkpoint import check_state, make_state, set_rng
+from .errors import ArgumentError, TrainingInterrupted
 
 __all__ = ["Network", "sigmoid", "sigmoid_prime"]
 
@@ -155,7 +156,8 @@ class Network:
             a = [sigmoid(z) for z in weighted_inputs(w, a, b)]
         return a
 
-    def SGD(self, training_data, epochs, mini_batch_size, eta, test_data=None, progress=None):
+    def SGD(self, training_data, epochs, mini_batch_size, eta, test_data=None, progress=None, *,
+            stop=None, resume=None):
         """Train the network using mini-batch stochastic gradient descent.
 
         `training_data` is a list of tuples (x, y): the inputs and the
@@ -167,6 +169,11 @@ class Network:
 
         Unlike the book, the caller's list is not shuffled in place: the
         positions are.  Returns the list of per-epoch evaluation results.
+
+        `stop`, if given, is called between mini-batches and between epochs;
+        when it returns true, SGD raises TrainingInterrupted, and
+        SGD(..., resume=that exception's state) later carries on to exactly
+        the weights of an uninterrupted run (see purenn.checkpoint).
         """
         training_data = list(training_data)
         test_data = list(test_data) if test_data else None
@@ -187,19 +194,41 @@ class Network:
                 if self.backend != "reference" else None)
         order = list(range(n))  # we shuffle the positions, not the caller's list
         results = []
-        for j in range(epochs):
+        # Where to start: the beginning, or where an interrupted run stopped.
+        settings = {"n": n, "mini_batch_size": mini_batch_size, "eta": eta}
+        first, done = 0, 0
+        if resume is not None:
+            check_state(resume, self, "network", settings)
+            first, done, order = resume["epoch"], resume["done"], list(resume["order"])
+            results = list(resume["history"]["results"])
+            set_rng(self.rng, resume["rng"])
+
+        def interrupted(epoch, done, rng_state, order):
+            state = make_state(self, "network", settings, epoch, done, rng_state, order, {"results": list(results)})
+            return TrainingInterrupted(self, state, n)
+
+        for j in range(first, epochs):
+            if stop is not None and done == 0 and stop():
+                raise interrupted(j, 0, self.rng.getstate(), order)
             started = time.perf_counter()
+            rng_state, unshuffled = self.rng.getstate(), list(order)
             self.rng.shuffle(order)
             if core is not None:
-                core.epoch(order, mini_batch_size, eta, progress)
+                done = core.epoch(order, mini_batch_size, eta, progress, start=done, stop=stop)
             else:
                 if progress is not None:
-                    progress(0, n)
-                for k in range(0, n, mini_batch_size):
+                    progress(done, n)
+                for k in range(done, n, mini_batch_size):
                     mini_batch = [training_data[i] for i in order[k:k + mini_batch_size]]
                     self._update_mini_batch(mini_batch, eta)
+                    done = min(k + mini_batch_size, n)
                     if progress is not None:
-                        progress(min(k + mini_batch_size, n), n)
+                        progress(done, n)
+                    if stop is not None and done < n and stop():
+                        break
+            if done < n:
+                raise interrupted(j, done, rng_state, unshuffled)
+            done = 0
             seconds = time.perf_counter() - started
             check_finite_after_epoch(self, j, eta)
             if test_data:

@@ -32,7 +32,8 @@ from .atomic import write_text
 from .backends import load_core, resolve_backend
 from .checks import (check_count, check_data, check_finite_after_epoch, check_number, check_numbers,
                      check_params, check_sizes)
-from .errors import ArgumentError, ModelFileError
+from .checkpoint import check_state, make_state, set_rng
+from .errors import ArgumentError, ModelFileError, TrainingInterrupted
 from .network import argmax, outer, sigmoid, transpose_times, weighted_inputs
 
 __all__ = ["QuadraticCost", "CrossEntropyCost", "LogLikelihoodCost", "Network", "load", "save_network",
@@ -284,7 +285,8 @@ class Network:
     def SGD(self, training_data, epochs, mini_batch_size, eta, lmbda=0.0, evaluation_data=None,
             monitor_evaluation_cost=False, monitor_evaluation_accuracy=False,
             monitor_training_cost=False, monitor_training_accuracy=False, early_stopping_n=0,
-            *, l1=0.0, momentum=0.0, schedule=0, progress=None, on_epoch=None, verbose=True):
+            *, l1=0.0, momentum=0.0, schedule=0, progress=None, on_epoch=None, verbose=True,
+            stop=None, resume=None):
         """Train by mini-batch stochastic gradient descent.
 
         As in the book: `lmbda` is the L2 regularisation parameter; the
@@ -300,7 +302,9 @@ class Network:
         accuracy, evaluation cost, training accuracy, training cost.
         `on_epoch(record)`, if given, is called after each epoch with a
         dict of that epoch's figures; `verbose=False` leaves out the book's
-        printout.
+        printout.  `stop` and `resume`: as in purenn.network.Network.SGD --
+        stop() is asked between mini-batches, TrainingInterrupted carries
+        the state, resume=state carries on bit for bit (purenn.checkpoint).
         """
         training_data = list(training_data)
         evaluation_data = list(evaluation_data) if evaluation_data else None
@@ -343,11 +347,48 @@ class Network:
         evaluation_cost, evaluation_accuracy = [], []
         training_cost, training_accuracy = [], []
         best, best_epoch, since_schedule = None, 0, 0
-        for j in range(epochs):
+        # Where to start: the beginning, or where an interrupted run stopped.
+        settings = {"n": n, "mini_batch_size": mini_batch_size, "eta": start_eta, "lmbda": lmbda, "l1": l1,
+                    "momentum": momentum, "schedule": schedule, "early_stopping_n": early_stopping_n,
+                    "monitor_evaluation_cost": bool(monitor_evaluation_cost),
+                    "monitor_evaluation_accuracy": bool(monitor_evaluation_accuracy),
+                    "monitor_training_cost": bool(monitor_training_cost),
+                    "monitor_training_accuracy": bool(monitor_training_accuracy)}
+        first, done = 0, 0
+        if resume is not None:
+            check_state(resume, self, "network2", settings)
+            first, done, order = resume["epoch"], resume["done"], list(resume["order"])
+            history = resume["history"]
+            evaluation_cost, evaluation_accuracy = list(history["evaluation_cost"]), list(history["evaluation_accuracy"])
+            training_cost, training_accuracy = list(history["training_cost"]), list(history["training_accuracy"])
+            eta, best = float(history["eta"]), history["best"]
+            best_epoch, since_schedule = history["best_epoch"], history["since_schedule"]
+            if resume["velocity"] is not None:
+                run.set_velocity(resume["velocity"]["weights"], resume["velocity"]["biases"])
+            set_rng(self.rng, resume["rng"])
+
+        def interrupted(epoch, done, rng_state, order):
+            history = {"evaluation_cost": list(evaluation_cost), "evaluation_accuracy": list(evaluation_accuracy),
+                       "training_cost": list(training_cost), "training_accuracy": list(training_accuracy),
+                       "eta": eta, "start_eta": start_eta, "best": best, "best_epoch": best_epoch,
+                       "since_schedule": since_schedule}
+            velocity = run.get_velocity()
+            if velocity is not None:
+                velocity = {"weights": velocity[0], "biases": velocity[1]}
+            state = make_state(self, "network2", settings, epoch, done, rng_state, order, history, velocity)
+            return TrainingInterrupted(self, state, n)
+
+        for j in range(first, epochs):
+            if stop is not None and done == 0 and stop():
+                raise interrupted(j, 0, self.rng.getstate(), order)
             started = time.perf_counter()
+            rng_state, unshuffled = self.rng.getstate(), list(order)
             self.rng.shuffle(order)
             masks = self._dropout_masks(n)
-            run.epoch(order, mini_batch_size, eta, progress, masks)
+            done = run.epoch(order, mini_batch_size, eta, progress, masks, start=done, stop=stop)
+            if done < n:
+                raise interrupted(j, done, rng_state, unshuffled)
+            done = 0
             seconds = time.perf_counter() - started
             check_finite_after_epoch(self, j, eta)
             record = {"epoch": j, "seconds": seconds, "eta": eta}
@@ -529,16 +570,18 @@ class _PythonTrainer:
             self.velocities = ([[[0.0] * len(w_j) for w_j in w] for w in net.weights],
                                [[0.0] * len(b) for b in net.biases])
 
-    def epoch(self, order, mini_batch_size, eta, progress=None, masks=None):
-        """One pass over the training data in mini-batches taken in `order`;
-        `masks` (dropout) holds one byte per hidden neuron per position."""
+    def epoch(self, order, mini_batch_size, eta, progress=None, masks=None, start=0, stop=None):
+        """One pass over the training data in mini-batches taken in `order`,
+        from position `start`; `masks` (dropout) holds one byte per hidden
+        neuron per position.  Returns the positions done: all of them, or
+        fewer when stop() said to stop after a mini-batch."""
         net = self.net
         hidden = net.sizes[1:-1]
         size = sum(hidden)
         total = len(order)
         if progress is not None:
-            progress(0, total)
-        for k in range(0, total, mini_batch_size):
+            progress(start, total)
+        for k in range(start, total, mini_batch_size):
             positions = range(k, min(k + mini_batch_size, total))
             mini_batch = [self.training_data[order[i]] for i in positions]
             batch_masks = [_split_mask(masks[i * size:(i + 1) * size], hidden) if masks else None
@@ -547,6 +590,20 @@ class _PythonTrainer:
                         self.velocities)
             if progress is not None:
                 progress(positions[-1] + 1, total)
+            if stop is not None and positions[-1] + 1 < total and stop():
+                return positions[-1] + 1
+        return total
+
+    def get_velocity(self):
+        """The momentum velocities (weights, biases) as nested lists, or None."""
+        if self.velocities is None:
+            return None
+        vw, vb = self.velocities
+        return [[list(v_j) for v_j in v] for v in vw], [list(v) for v in vb]
+
+    def set_velocity(self, weights, biases):
+        self.velocities = ([[[float(x) for x in v_j] for v_j in v] for v in weights],
+                           [[float(x) for x in v] for v in biases])
 
 
 class _PythonExamples:
@@ -597,6 +654,12 @@ def save_network(net, filename):
     exactly.  The file is written beside its destination and renamed into
     place: an interrupted save leaves the old file, never half a new one.
     """
+    write_text(filename, json.dumps(network_dict(net, filename)), suffix=".json")
+
+
+def network_dict(net, filename):
+    """The JSON object save_network writes; ArgumentError naming `filename`
+    if a weight or bias is not finite."""
     for w in net.weights:
         for w_j in w:
             for w_jk in w_j:
@@ -607,7 +670,7 @@ def save_network(net, filename):
             if not math.isfinite(b_j):
                 raise ArgumentError("{}: the network has non-finite biases; not saving it".format(filename))
     cost = getattr(net, "cost", QuadraticCost)  # the chapter-1 network's cost is quadratic
-    data = {
+    return {
         "sizes": list(net.sizes),
         "weights": [[[float(v) for v in w_j] for w_j in w] for w in net.weights],
         "biases": [[[float(b_j)] for b_j in b] for b in net.biases],  # the book's (n, 1) columns
@@ -617,7 +680,6 @@ def save_network(net, filename):
         "activation": getattr(net, "activation", "sigmoid"),
         "dropout": getattr(net, "dropout", 0.0),
     }
-    write_text(filename, json.dumps(data), suffix=".json")
 
 #### Loading a network
 
@@ -629,8 +691,13 @@ def load(filename, *, backend=None):
             data = json.load(f)
     except OSError as e:
         raise ModelFileError(filename, "cannot open: {}".format(e.strerror or e)) from None
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:  # RecursionError: JSON nested too deep
         raise ModelFileError(filename, "not JSON: {}".format(e)) from None
+    return network_from_dict(filename, data, backend)
+
+
+def network_from_dict(filename, data, backend=None):
+    """The Network a JSON object from a model file describes (`filename` for errors)."""
     if not isinstance(data, dict):
         raise ModelFileError(filename, "expected a JSON object with sizes, weights, biases, cost")
     for key in ("sizes", "weights", "biases", "cost"):
@@ -648,10 +715,17 @@ def load(filename, *, backend=None):
             or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes)):
         raise ModelFileError(filename, "sizes must be a list of at least two positive whole numbers")
     dropout = data.get("dropout", 0.0)
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+        raise ModelFileError(filename, "dropout {!r} is not a probability from 0 up to (not including) 1".format(
+            dropout))
+    # The shapes first: they are checked against what the file holds, so that
+    # sizes promising a huge network in a small file fail before anything big
+    # is allocated.
+    weights = _matrices(filename, data["weights"], sizes)
+    biases = _columns(filename, data["biases"], sizes)
     net = Network(sizes, cost=COSTS[data["cost"]], activation=activation, seed=0, backend=backend,
-                  dropout=dropout if isinstance(dropout, float) and 0.0 <= dropout < 1.0 else 0.0)
-    net.weights = _matrices(filename, data["weights"], sizes)
-    net.biases = _columns(filename, data["biases"], sizes)
+                  dropout=float(dropout))
+    net.weights, net.biases = weights, biases
     return net
 
 

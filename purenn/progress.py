@@ -31,12 +31,13 @@ class Progress:
         self.clock = clock
         self.epoch = 0
         self._started = None
+        self._since = 0
         self._last_drawn = None
         self._width = 0
 
-    def line(self, done, total, elapsed):
-        """The text of the progress line."""
-        rate = done / elapsed if elapsed > 0 else 0.0
+    def line(self, done, total, elapsed, since=0):
+        """The text of the progress line, `elapsed` seconds after `since` examples were done."""
+        rate = (done - since) / elapsed if elapsed > 0 else 0.0
         left = (total - done) / rate if rate > 0 else 0.0
         return "epoch {}: {:>{w}} / {} ({:3.0f}%), {:,.0f} examples/s, {} left".format(
             self.epoch, done, total, 100.0 * done / total if total else 100.0,
@@ -45,7 +46,7 @@ class Progress:
     def __call__(self, done, total):
         now = self.clock()
         if self._started is None:
-            self._started = now
+            self._started, self._since = now, done  # a resumed epoch starts part-way
         if done >= total:
             self._clear()
             self.epoch += 1
@@ -55,10 +56,14 @@ class Progress:
         if not self.enabled or (self._last_drawn is not None and now - self._last_drawn < self.interval):
             return
         self._last_drawn = now
-        text = self.line(done, total, now - self._started)
+        text = self.line(done, total, now - self._started, self._since)
         self.stream.write("\r" + text.ljust(self._width))
         self.stream.flush()
         self._width = len(text)
+
+    def clear(self):
+        """Wipe the line (before printing something else mid-epoch)."""
+        self._clear()
 
     def _clear(self):
         if self.enabled and self._width:
