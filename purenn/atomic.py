@@ -2,8 +2,11 @@
 
 The text goes to a temporary file beside the destination, is flushed to
 disk, and is renamed over the destination in one step (os.replace is atomic
-on POSIX and Windows).  If anything fails or interrupts the write, the old
-file is untouched and the temporary file is removed.
+on POSIX and Windows), and the directory is flushed after it.  If anything
+fails or interrupts the write, the old file is untouched and the temporary
+file is removed -- except after SIGKILL or a power cut, which can leave a
+temporary file named .tmp-* beside the destination (never the destination
+half-written).
 """
 
 import os
@@ -42,3 +45,18 @@ def write_bytes(path, data, suffix=".tmp"):
         except OSError:
             pass
         raise
+    _sync_directory(directory)
+
+
+def _sync_directory(directory):
+    """Flush the rename to disk too (POSIX), so a power cut cannot undo it."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # Windows cannot open a directory; its rename is flushed with the file
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -96,6 +96,7 @@ def test_asking_for_c_where_it_is_not_built_is_an_error(monkeypatch, small_mnist
     (["--eta", "inf"], "argument --eta: inf is not a positive finite number"),
     (["--backend", "gpu"], "argument --backend: 'gpu' is not a backend; choose auto, c, python or reference"),
     (["--seed", "-1"], "argument --seed: -1 is negative"),
+    (["--checkpoint", "/nonexistent/dir/run.ckpt"], "argument --checkpoint: the directory /nonexistent/dir does not"),
 ])
 def test_bad_arguments_get_one_line_saying_what_to_do(args, message, small_mnist, capsys):
     with pytest.raises(SystemExit) as info:
@@ -104,6 +105,13 @@ def test_bad_arguments_get_one_line_saying_what_to_do(args, message, small_mnist
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert message in err.strip().splitlines()[-1]
+
+
+def test_a_data_directory_that_is_not_there_is_named(tmp_path, capsys):
+    status, _, err = run_main(["train", "--data", str(tmp_path / "nowhere")], capsys)
+    assert status == 2
+    assert err.strip() == ("purenn: error: {}: not a directory (the data directory: expected one holding the "
+                           "MNIST files)".format(tmp_path / "nowhere"))
 
 
 def test_a_data_directory_with_missing_files_is_named(tmp_path, capsys):

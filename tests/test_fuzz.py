@@ -2,6 +2,7 @@
 anything but purenn's own error (or be read without complaint).  Bounded so
 that CI stays quick; the seed of each case is printed by hypothesis on failure."""
 
+import copy
 import gzip
 import json
 import struct
@@ -10,8 +11,8 @@ import zlib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from purenn import network2
-from purenn.errors import PurennError
+from purenn import checkpoint, network2
+from purenn.errors import PurennError, TrainingInterrupted
 from purenn.idx import read_idx, write_idx
 from purenn.pictures import read_picture
 
@@ -115,6 +116,60 @@ def test_model_files_with_any_json_raise_only_purenn_errors(tmp_path_factory, si
         pass
 
 
+def _checkpoint_document():
+    net = network2.Network([3, 2, 2], seed=0, backend="python")
+    training = [([0.1 * i, 0.0, 0.5], [1.0, 0.0]) for i in range(5)]
+    try:
+        calls = []  # stop on the second call: after the first mini-batch
+        net.SGD(training, 2, 2, 0.5, momentum=0.5, stop=lambda: calls.append(1) or len(calls) == 2)
+    except TrainingInterrupted as e:
+        return {"format": checkpoint.FORMAT, "version": checkpoint.VERSION,
+                "network": network2.network_dict(net, "-"), "training": e.state, "command": {"seed": 0}}
+    raise AssertionError("SGD did not stop")
+
+
+CHECKPOINT = _checkpoint_document()
+CHECKPOINT_BYTES = json.dumps(CHECKPOINT).encode()
+
+
+def _paths(document, prefix=()):
+    """The key paths into a JSON document's objects (not into its lists)."""
+    for key, value in document.items():
+        yield prefix + (key,)
+        if isinstance(value, dict):
+            yield from _paths(value, prefix + (key,))
+
+
+CHECKPOINT_PATHS = sorted(_paths(CHECKPOINT))
+
+
+@SETTINGS
+@given(**mutations)
+def test_damaged_checkpoints_raise_only_purenn_errors(tmp_path_factory, flips, cut, insert):
+    path = tmp_path_factory.mktemp("ckpt") / "c.json"
+    path.write_bytes(mutate(CHECKPOINT_BYTES, flips, cut, insert))
+    try:
+        checkpoint.load(path, backend="python")
+    except PurennError:
+        pass
+
+
+@SETTINGS
+@given(where=st.sampled_from(CHECKPOINT_PATHS), value=json_values)
+def test_checkpoints_with_any_json_anywhere_raise_only_purenn_errors(tmp_path_factory, where, value):
+    document = copy.deepcopy(CHECKPOINT)
+    parent = document
+    for key in where[:-1]:
+        parent = parent[key]
+    parent[where[-1]] = value
+    path = tmp_path_factory.mktemp("ckpt") / "c.json"
+    path.write_text(json.dumps(document))
+    try:
+        checkpoint.load(path, backend="python")
+    except PurennError:
+        pass
+
+
 def test_the_fuzzed_sources_are_valid_to_begin_with(tmp_path):
     for n, data in enumerate(PNGS):
         (tmp_path / "{}.png".format(n)).write_bytes(data)
@@ -125,3 +180,6 @@ def test_the_fuzzed_sources_are_valid_to_begin_with(tmp_path):
         (tmp_path / "{}.idx".format(n)).write_bytes(data)
         read_idx(tmp_path / "{}.idx".format(n))
     write_idx(tmp_path / "x.idx", [1], (1,))
+    (tmp_path / "c.json").write_bytes(CHECKPOINT_BYTES)
+    assert checkpoint.load(tmp_path / "c.json").state["done"] == 2
+    assert len(CHECKPOINT_PATHS) > 30
