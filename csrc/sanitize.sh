@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the C core with AddressSanitizer and UndefinedBehaviorSanitizer into a
 # scratch virtual environment and run the tests that drive it: the kernel and
-# equality tests, the SVM twins, and the fuzzed readers.  Any sanitizer report
+# equality tests, the SVM twins, stopping and resuming, and the fuzzed readers.  Any sanitizer report
 # fails the run.  Usage: bash csrc/sanitize.sh   (from anywhere)
 set -euo pipefail
 
@@ -41,7 +41,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 cd "$work"
 PURENN_REQUIRE_C=1 "$work/venv/bin/python" -m pytest -p no:cacheprovider -q \
     "$root/tests/test_backends.py" "$root/tests/test_network2.py" "$root/tests/test_companions.py" \
-    "$root/tests/test_fuzz.py" 2>&1 | tee "$work/pytest.log" | tail -n 5
+    "$root/tests/test_checkpoint.py" "$root/tests/test_fuzz.py" 2>&1 | tee "$work/pytest.log" | tail -n 5
 if grep -qE "ERROR: AddressSanitizer|runtime error:" "$work/pytest.log"; then
     echo "sanitize: the sanitizers reported a problem" >&2
     exit 1
