@@ -263,3 +263,16 @@ def test_a_chapter1_checkpoint_loads_as_a_chapter1_network(data, tmp_path):
     loaded = checkpoint.load(tmp_path / "c.json", backend="reference")
     assert type(loaded.net) is network.Network and loaded.net.backend == "reference"
     assert params(loaded.net) == params(net)
+
+
+def test_the_c_core_refuses_a_start_that_is_not_a_mini_batch_boundary(data, core):
+    from purenn import _cbackend
+
+    net = network.Network([784, 5, 10], seed=1, backend="c")
+    trainer = _cbackend._Trainer(net, data[0])
+    before = params(net)
+    for start in (-10, 5, N_TRAIN + 10, 1.0, True):
+        with pytest.raises(ArgumentError, match="start: "):
+            trainer.epoch(list(range(N_TRAIN)), 10, 3.0, start=start)
+    assert params(net) == before
+    assert trainer.epoch(list(range(N_TRAIN)), 10, 3.0, start=N_TRAIN) == N_TRAIN and params(net) == before
