@@ -88,7 +88,7 @@ def test_network2_with_momentum_and_dropout_resumes_bit_for_bit_after_sigterm(tm
     args = ["--sizes", "784,30,10", "--eta", "0.5", "--lmbda", "2", "--momentum", "0.5", "--dropout", "0.2",
             "--schedule", "2", "--monitor", "--seed", "8", "--test-limit", "500", "--backend", backend,
             "--checkpoint", "run.ckpt", "--plot", "curves.svg"]
-    args += ["--train-limit", "20000", "--epochs", "25"] if backend == "c" else \
+    args += ["--train-limit", "10000", "--epochs", "20"] if backend == "c" else \
         ["--train-limit", "3000", "--epochs", "3"]
     status, whole_out, err = run(args + ["--save", "whole.json"], tmp_path)
     assert status == 0, err
