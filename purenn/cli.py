@@ -398,6 +398,10 @@ def _evaluate(args, parser):
     if len(test_data[0][0]) != net.sizes[0] if test_data else False:
         raise ArgumentError("{}: the network takes {} inputs, the images in {} have {} pixels".format(
             args.model, net.sizes[0], data_dir, len(test_data[0][0])))
+    labels = [y for _, y in test_data + validation_data]
+    if labels and max(labels) >= net.sizes[-1]:
+        raise ArgumentError("{}: the network has {} outputs, but the images in {} have labels up to {}".format(
+            args.model, net.sizes[-1], data_dir, max(labels)))
     _say("{}: {} {}, backend {}".format(args.model, net.cost.__name__, net.sizes, net.backend))
     for name, data in (("test", test_data), ("validation", validation_data)):
         if data:
@@ -493,8 +497,15 @@ def _expand(args, parser):
 
 
 def _load_model(path, backend):
+    """A saved network that reads 28 x 28 digits: 784 inputs, at least 10 outputs."""
     from .network2 import load
-    return load(path, backend=backend)
+    net = load(path, backend=backend)
+    if net.sizes[0] != 784:
+        raise ArgumentError("{}: the network takes {} inputs, not the 784 pixels of a 28 x 28 digit".format(
+            path, net.sizes[0]))
+    if net.sizes[-1] < 10:
+        raise ArgumentError("{}: the network has {} outputs, fewer than the 10 digits".format(path, net.sizes[-1]))
+    return net
 
 
 def _predict(args, parser):
@@ -502,8 +513,6 @@ def _predict(args, parser):
     from .predict import predict
 
     net = _load_model(args.model, args.backend)
-    if net.sizes[0] != 784:
-        raise ArgumentError("{}: the network takes {} inputs, not a 28 x 28 picture".format(args.model, net.sizes[0]))
     for n, path in enumerate(args.images):
         digit, outputs, image = predict(net, path)
         total = 0.0

@@ -270,3 +270,17 @@ def test_evaluate_refuses_a_bad_model_file_in_one_line(tmp_path, capsys):
     bad.write_text("{}")
     status, _, err = run_main(["evaluate", str(bad)], capsys)
     assert status == 2 and err.strip() == "purenn: error: {}: missing the key 'sizes'".format(bad)
+
+
+@pytest.mark.parametrize("sizes, message", [([100, 5, 10], "the network takes 100 inputs"),
+                                            ([784, 5, 3], "has 3 outputs")])
+@pytest.mark.parametrize("command", [["evaluate", "{model}"], ["predict", "{model}", "digit.png"],
+                                     ["show", "--model", "{model}"], ["misclassified", "{model}", "--out", "x.png"]])
+def test_a_model_that_cannot_read_digits_is_refused_naming_the_file(command, sizes, message, tmp_path, capsys):
+    from purenn import network2
+    model = tmp_path / "model.json"
+    network2.Network(sizes, seed=1).save(model)
+    status, out, err = run_main([part.format(model=model) for part in command], capsys)
+    assert status == 2 and err.count("\n") == 1, err
+    assert err.startswith("purenn: error: {}: ".format(model)) and message in err
+    assert not (tmp_path / "x.png").exists()
