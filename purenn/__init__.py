@@ -6,11 +6,19 @@ numbers bit for bit.
     ------------------  -----------------------------------------  ---------
     purenn.network      the chapter-1 network: sigmoid neurons,    chapter 1
                         quadratic cost, SGD, backpropagation
+    purenn.network2     costs, initialisers, L2/L1, dropout,       chapter 3
+                        momentum, schedules, early stopping, save
     purenn.mnist_loader load MNIST (the book's API, plain lists)   chapter 1
+    purenn.expand_mnist the expanded training set (shifted digits) chapter 6
+    purenn.mnist_average_darkness                  the darkness baseline   chapter 1
+    purenn.mnist_svm    the SVM baseline (random Fourier features) chapter 1
     purenn.idx          read and write IDX files, plain or gzip
-    purenn.backends     choose the Python reference or the C core
+    purenn.pictures     read and write PNG/PGM/PBM, digit grids
+    purenn.predict      a picture of a digit -> a 28 x 28 input
+    purenn.engine       the Python engine: the reference's numbers, faster
+    purenn.backends     choose the reference, the engine or the C core
     purenn.checkpoint   stop training and resume it, bit for bit
-    purenn.cli          `python -m purenn train`, `... backends`
+    purenn.cli          `python -m purenn train`, `... backends`, ...
     purenn.errors       the exceptions purenn raises
 
 The Python modules are the specification: they favour clarity over speed
