@@ -340,6 +340,11 @@ def test_a_failed_save_keeps_the_old_file(tmp_path, monkeypatch):
     ('{"sizes": [2, 1], "weights": [[[1, 2]]], "biases": [[[0]]], "cost": "QuadraticCost", "activation": "swish"}',
      "unknown activation 'swish'"),
     ('{"sizes": [2], "weights": [], "biases": [], "cost": "QuadraticCost"}', "at least two positive"),
+    ("[" * 100000 + "]" * 100000, "not JSON: maximum recursion depth"),
+    ('{"sizes": [2, 1], "weights": [[[1, 2]]], "biases": [[[0]]], "cost": "QuadraticCost", "dropout": 1.5}',
+     "dropout 1.5 is not a probability"),
+    ('{"sizes": [100000, 100000], "weights": [[[1, 2]]], "biases": [[[0]]], "cost": "QuadraticCost"}',
+     r"weights\[0\]: expected 100000 x 100000"),
 ])
 def test_bad_model_files_raise_model_file_error(tmp_path, content, message):
     path = tmp_path / "bad.json"
