@@ -129,6 +129,7 @@ def _train(args, parser):
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2 ** 32)
     args.seed = seed
     chapter3 = any(getattr(args, name) not in (None, False) for name in _NETWORK2_OPTIONS)
+    _check_memory(args.sizes, parser)
     data_dir, training_data, validation_data, test_data, load_seconds = _load(args, parser)
     if resumed is not None and _fingerprint(training_data) != resumed.command["data_sha256"]:
         raise ModelFileError(args.resume, "the training data in {} are not the data this run started on; "
@@ -253,6 +254,35 @@ def _train_network2(args, seed, backend, data_dir, training_data, validation_dat
             cost.__name__, args.sizes, len(training_data), args.eta, args.lmbda or 0.0))
         _say("plotted the curves to {}".format(args.plot))
     return net, records, seconds
+
+
+# A weight held as a float in a Python list: the float object and the list's pointer to it.
+_BYTES_PER_PARAMETER = 32
+
+
+def _check_memory(sizes, parser):
+    """Refuse --sizes whose weights alone would not fit in the memory there is,
+    before trying (and being killed by the system, rather than told why)."""
+    count = 0
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        count += n_in * n_out + n_out
+    available = _available_memory()
+    if available is not None and count * _BYTES_PER_PARAMETER > available:
+        parser.error("argument --sizes: {:,} weights and biases need at least {:,.1f} GB, more than the {:,.1f} GB "
+                     "of memory available; give smaller layers".format(
+                         count, count * _BYTES_PER_PARAMETER / 1e9, available / 1e9))
+
+
+def _available_memory():
+    """Bytes of memory available (Linux's MemAvailable), or None where unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def _check_writable(path, option, parser):
@@ -454,6 +484,7 @@ def _bench(args, parser):
     names = args.backends or []
     for name in names:
         resolve_backend(name)  # unknown or unbuilt: the usual one-line error
+    _check_memory(args.sizes, parser)
     data_dir, training_data, _, test_data, seconds = _load(args, parser)
     run_bench(training_data, test_data, sizes=args.sizes, epochs=args.epochs, mini_batch_size=args.batch_size,
               eta=args.eta, backends=names or None, numpy=not args.no_numpy, seed=args.seed,

@@ -284,3 +284,17 @@ def test_a_model_that_cannot_read_digits_is_refused_naming_the_file(command, siz
     assert status == 2 and err.count("\n") == 1, err
     assert err.startswith("purenn: error: {}: ".format(model)) and message in err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_sizes_too_big_for_the_memory_are_refused_before_allocating(small_mnist, monkeypatch, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["train", "--data", small_mnist, "--sizes", "784,1000000000000,10"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "argument --sizes: 795,000,000,000,010 weights and biases need at least" in err
+    assert "GB of memory available; give smaller layers" in err
+    monkeypatch.setattr(cli, "_available_memory", lambda: 1000000)
+    for command in (["train", "--data", small_mnist], ["bench", "--data", small_mnist, "--no-numpy"]):
+        with pytest.raises(SystemExit):
+            cli.main(command + ["--sizes", "784,100,10"])
+        assert "79,510 weights and biases need at least 0.0 GB, more than the 0.0 GB" in capsys.readouterr().err
