@@ -32,7 +32,6 @@ the options of the run:
     load(filename, backend=None)               -> Checkpoint(net, state, command)
 """
 
-import hashlib
 import json
 import math
 import os
@@ -62,6 +61,7 @@ class Checkpoint:
 
 def params_digest(net):
     """SHA-256 (hex) of the weights and biases, row by row, as doubles."""
+    import hashlib  # here, not at the top: PyPy's hashlib loads cffi, which `import purenn` never needs
     digest = hashlib.sha256()
     for w, b in zip(net.weights, net.biases):
         for w_j in w:

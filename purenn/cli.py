@@ -15,7 +15,6 @@ reported on one line on stderr, with exit status 2.
 """
 
 import argparse
-import hashlib
 import math
 import os
 import random
@@ -410,6 +409,7 @@ def _say_resuming(args, resumed, n):
 
 def _fingerprint(training_data):
     """SHA-256 of the training examples, to check a resumed run trains on the same data."""
+    import hashlib  # here: PyPy's hashlib loads cffi (see checkpoint.params_digest)
     digest = hashlib.sha256()
     for x, y in training_data:
         pixels = getattr(x, "pixels", None)

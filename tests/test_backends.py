@@ -268,7 +268,8 @@ def test_asking_for_c_when_it_is_not_built_is_an_error_not_a_fallback(monkeypatc
 
 
 def test_importing_purenn_needs_no_cffi():
-    code = ("import sys, purenn, purenn.network, purenn.mnist_loader, purenn.cli; "
+    code = ("import sys, purenn, purenn.network, purenn.network2, purenn.checkpoint, purenn.mnist_loader, "
+            "purenn.cli; "
             "print(sorted(m for m in ('cffi', '_cffi_backend', 'purenn._core') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE, universal_newlines=True,
                           cwd=os.path.dirname(os.path.abspath(__file__)))
