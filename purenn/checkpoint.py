@@ -78,10 +78,10 @@ def make_state(net, kind, settings, epoch, done, rng_state, order, history, velo
             "params": params_digest(net), "history": history, "velocity": velocity}
 
 
-def check_state(state, net, kind, settings=None):
+def check_state(state, net, kind, settings=None, epochs=None):
     """Check a state from TrainingInterrupted (or a file) before resuming from
-    it: ArgumentError("resume: ...") naming what does not fit.  `settings`,
-    if given, are the arguments of the SGD call that resumes."""
+    it: ArgumentError("resume: ...") naming what does not fit.  `settings`
+    and `epochs`, if given, are the arguments of the SGD call that resumes."""
     if not isinstance(state, dict):
         raise ArgumentError("resume: expected the dict TrainingInterrupted.state, got {}".format(
             type(state).__name__))
@@ -105,6 +105,9 @@ def check_state(state, net, kind, settings=None):
         raise ArgumentError("resume: n and mini_batch_size must be positive whole numbers")
     if not _whole(state["epoch"], 0):
         raise ArgumentError("resume: epoch {!r} is not a whole number".format(state["epoch"]))
+    if epochs is not None and state["epoch"] >= epochs:
+        raise ArgumentError("resume: the run stopped in epoch {}; with epochs={} there is no such epoch".format(
+            state["epoch"], epochs))
     done = state["done"]
     if not _whole(done, 0) or done >= n or done % batch:
         raise ArgumentError("resume: done {!r} is not a whole number of mini-batches of {} below {}".format(
@@ -116,7 +119,7 @@ def check_state(state, net, kind, settings=None):
     _check_rng(state["rng"])
     if state["params"] != params_digest(net):
         raise ArgumentError("resume: the network's weights and biases are not the ones the state was saved with")
-    _check_history(state["history"], kind)
+    _check_history(state["history"], kind, saved, state["epoch"])
     velocity = state["velocity"]
     if kind == "network2" and saved["momentum"]:
         if not isinstance(velocity, dict) or "weights" not in velocity or "biases" not in velocity:
@@ -139,7 +142,10 @@ def _whole(value, minimum):
 
 
 def _finite(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    try:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 def _check_rng(rng):
@@ -150,7 +156,9 @@ def _check_rng(rng):
         raise ArgumentError("resume: rng is not a state of random.Random")
 
 
-def _check_history(history, kind):
+def _check_history(history, kind, settings, epoch):
+    """What was measured: one figure per finished epoch of each list monitored
+    (chapter 1: of each epoch, or none without test data), none of the others."""
     if not isinstance(history, dict):
         raise ArgumentError("resume: history is not a dict")
     lists = ("results",) if kind == "network" else _HISTORY_LISTS
@@ -158,6 +166,10 @@ def _check_history(history, kind):
         values = history.get(key)
         if not isinstance(values, list) or not all(_finite(v) for v in values):
             raise ArgumentError("resume: history {} is not a list of numbers".format(key))
+        expected = (0, epoch) if kind == "network" else (epoch if settings.get("monitor_" + key) else 0,)
+        if len(values) not in expected:
+            raise ArgumentError("resume: history {} has {} figures for {} finished epochs".format(
+                key, len(values), epoch))
     if kind == "network":
         return
     if not _finite(history.get("eta")) or not _finite(history.get("start_eta")):

@@ -28,7 +28,6 @@ from array import array
 
 from . import __version__
 from .backends import BACKENDS, available_backends, core_status, resolve_backend
-from .checks import check_count, check_number, check_sizes
 from .errors import ArgumentError, ModelFileError, PurennError, TrainingInterrupted
 
 __all__ = ["main"]
@@ -127,16 +126,25 @@ def _train(args, parser):
     resumed = _resume(args, parser, backend) if args.resume else None
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2 ** 32)
     args.seed = seed
-    chapter3 = any(getattr(args, name) not in (None, False) for name in _NETWORK2_OPTIONS)
+    if resumed is not None:
+        chapter3 = resumed.state["kind"] == "network2"
+        if args.plot and not chapter3:
+            parser.error("argument --plot: {} is a run of the chapter-1 network, which has no curves to "
+                         "plot".format(args.resume))
+    else:
+        chapter3 = any(getattr(args, name) not in (None, False) for name in _NETWORK2_OPTIONS)
     _check_memory(args.sizes, parser)
     data_dir, training_data, validation_data, test_data, load_seconds = _load(args, parser)
-    if resumed is not None and _fingerprint(training_data) != resumed.command["data_sha256"]:
-        raise ModelFileError(args.resume, "the training data in {} are not the data this run started on; "
+    data_sha256 = _fingerprint(training_data, validation_data, test_data)
+    if resumed is not None and data_sha256 != resumed.command["data_sha256"]:
+        raise ModelFileError(args.resume, "the images in {} are not the ones this run started with; "
                                           "give the run's data with --data".format(data_dir))
     for path, option in ((args.save, "--save"), (args.plot, "--plot"), (args.checkpoint, "--checkpoint")):
         if path:
             _check_writable(path, option, parser)
     progress = None if args.quiet else Progress(sys.stderr)
+    if progress is not None and resumed is not None:
+        progress.epoch = resumed.state["epoch"]
     with _StopSignals() as stop:
         try:
             if chapter3:
@@ -149,8 +157,11 @@ def _train(args, parser):
         except TrainingInterrupted as e:
             if progress is not None:
                 progress.clear()
-            return _stopped(args, e, stop.signum, data_dir, training_data)
-        # A signal from here on is too late to stop anything: the network is saved all the same.
+            return _stopped(args, e, stop.signum, data_dir, data_sha256)
+        # A signal from here on comes too late to stop training: the network is saved all the same.
+        if stop.signum is not None:
+            print("purenn: {} came after the last epoch; finishing".format(signal.Signals(stop.signum).name),
+                  file=sys.stderr)
         if args.save:
             from .network2 import save_network
             save_network(net, args.save)
@@ -191,15 +202,13 @@ def _train_network2(args, seed, backend, data_dir, training_data, validation_dat
     cost = getattr(network2, _COSTS[args.cost or "cross-entropy"])
     if resumed is not None:
         net = resumed.net
+        cost = net.cost
     else:
         net = network2.Network(args.sizes, cost, activation=args.activation or "sigmoid",
                                dropout=args.dropout or 0.0, seed=seed, backend=backend)
         if args.init == "large":
             net.large_weight_initializer()
-    monitors = {name: args.monitor or getattr(args, "monitor_" + name)
-                for name in ("training_cost", "training_accuracy", "evaluation_cost", "evaluation_accuracy")}
-    if not any(monitors.values()):
-        monitors["evaluation_accuracy"] = True
+    monitors = _monitors(args)
     evaluation_name = "validation" if args.validation else "test"
     evaluation_data = validation_data if args.validation else test_data
     if (monitors["evaluation_cost"] or monitors["evaluation_accuracy"]) and not evaluation_data:
@@ -284,7 +293,18 @@ def _available_memory():
     return None
 
 
+def _monitors(args):
+    """Which of the four figures network2 measures after each epoch (by default the evaluation accuracy)."""
+    monitors = {name: bool(args.monitor or getattr(args, "monitor_" + name))
+                for name in ("training_cost", "training_accuracy", "evaluation_cost", "evaluation_accuracy")}
+    if not any(monitors.values()):
+        monitors["evaluation_accuracy"] = True
+    return monitors
+
+
 def _check_writable(path, option, parser):
+    if os.path.isdir(path):
+        parser.error("argument {}: {} is a directory; give a file name".format(option, path))
     directory = os.path.dirname(os.path.abspath(path)) or "."
     if not os.path.isdir(directory):
         parser.error("argument {}: the directory {} does not exist".format(option, directory))
@@ -319,36 +339,47 @@ class _StopSignals:
 
     def __exit__(self, *exc):
         for signum, handler in self._saved.items():
-            signal.signal(signum, handler)
+            if handler is not None:  # None: a handler not installed from Python, which cannot be put back
+                signal.signal(signum, handler)
 
     def _handle(self, signum, frame):
         if self.signum is not None:
-            raise KeyboardInterrupt  # asked twice: stop now (files are written atomically)
+            raise _StopNow(signum)  # asked twice: stop now (files are written atomically)
         self.signum = signum
 
     def __call__(self):
         return self.signum is not None
 
 
-def _stopped(args, interrupted, signum, data_dir, training_data):
+class _StopNow(KeyboardInterrupt):
+    """A second stop signal: the run ends at once, with status 128 + signum."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stopped(args, interrupted, signum, data_dir, data_sha256):
     """Save a checkpoint of the stopped run, say how to resume it; the exit status."""
     from . import checkpoint
 
     command = {name: getattr(args, name) for name in _RUN_OPTIONS}
     command.update(data=os.path.abspath(data_dir), save=args.save and os.path.abspath(args.save),
-                   plot=args.plot and os.path.abspath(args.plot), records=args.records,
-                   data_sha256=_fingerprint(training_data))
+                   plot=args.plot and os.path.abspath(args.plot), records=args.records, data_sha256=data_sha256)
     path = args.checkpoint or args.resume or _DEFAULT_CHECKPOINT
     try:
         checkpoint.save(path, interrupted.net, interrupted.state, command)
     except OSError as e:
-        if args.checkpoint:
-            raise
+        # A full disk, a file that became a directory...: the temporary directory is the last resort.
         fallback = os.path.join(tempfile.gettempdir(), _DEFAULT_CHECKPOINT)
         print("purenn: cannot write {} ({}); writing the checkpoint to {} instead".format(
             path, e.strerror or e, fallback), file=sys.stderr)
         path = fallback
-        checkpoint.save(path, interrupted.net, interrupted.state, command)
+        try:
+            checkpoint.save(path, interrupted.net, interrupted.state, command)
+        except OSError as e:
+            raise ArgumentError("cannot write the checkpoint to {} either ({}); the run is lost".format(
+                path, e.strerror or e)) from None
     name = signal.Signals(signum).name if signum is not None else "request"
     where = ("before epoch {}".format(interrupted.epoch) if not interrupted.done else
              "in epoch {} after {} of {} training examples".format(interrupted.epoch, interrupted.done,
@@ -373,24 +404,75 @@ def _resume(args, parser, backend):
     resumed = checkpoint.load(args.resume, backend=backend)
     command = resumed.command
     keys = set(_RUN_OPTIONS) | {"data", "records", "data_sha256"}
-    if not isinstance(command, dict) or not keys <= set(command) or not isinstance(command["records"], list):
+    if not isinstance(command, dict) or not keys <= set(command):
         raise ModelFileError(args.resume, "not a checkpoint of `purenn train` (its options are missing)")
+    _check_options(command, args.resume)
     for name in _RUN_OPTIONS:
         if name not in given:
             setattr(args, name, command[name])
     if "data" not in given:
         args.data = command["data"]
-    try:
-        args.sizes = check_sizes(args.sizes)
-        for name in ("epochs", "batch_size", "seed"):
-            check_count(getattr(args, name), name, minimum=1 if name != "seed" else 0)
-        check_number(args.eta, "eta")
-    except ArgumentError as e:
-        raise ModelFileError(args.resume, "bad options in the checkpoint: {}".format(e)) from None
-    if list(resumed.net.sizes) != args.sizes:
-        raise ModelFileError(args.resume, "the network is {}, the options say --sizes {}".format(
-            resumed.net.sizes, args.sizes))
+    _check_run(resumed, args, command)
     return resumed
+
+
+def _check_options(command, path):
+    """Each option a checkpoint records is one `train` would accept: checked by
+    the very option types of the command line."""
+    actions = {action.dest: action for action in build_parser().train_parser._actions}
+    for name in _RUN_OPTIONS:
+        value, action = command[name], actions[name]
+        if value is None and action.default is None:
+            continue
+        if action.nargs == 0:  # a flag
+            ok = isinstance(value, bool)
+        elif action.type is None:  # a file name
+            ok = isinstance(value, str)
+        elif isinstance(value, bool) or not isinstance(value, (int, float, str, list)):
+            ok = False
+        else:
+            text = ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
+            try:
+                ok = action.type(text) == value
+            except (argparse.ArgumentTypeError, ValueError, TypeError):
+                ok = False
+        if ok and action.choices is not None:
+            ok = value in action.choices
+        if not ok:
+            raise ModelFileError(path, "its options have --{} {!r}, which train does not take".format(
+                name.replace("_", "-"), value))
+    for name in ("data", "data_sha256"):
+        if not isinstance(command[name], str):
+            raise ModelFileError(path, "its options have {} {!r}, not a string".format(name, command[name]))
+
+
+def _check_run(resumed, args, command):
+    """The checkpoint's network, state and options describe one run."""
+    path, net, state, records = args.resume, resumed.net, resumed.state, command["records"]
+    if list(net.sizes) != args.sizes:
+        raise ModelFileError(path, "the network is {}, the options say --sizes {}".format(net.sizes, args.sizes))
+    chapter3 = any(command[name] not in (None, False) for name in _NETWORK2_OPTIONS)
+    if chapter3 != (state["kind"] == "network2"):
+        raise ModelFileError(path, "the options are for {}, the network is {}".format(
+            "network2" if chapter3 else "the chapter-1 network", state["kind"]))
+    if chapter3:
+        expected = (_COSTS[args.cost or "cross-entropy"], args.activation or "sigmoid", args.dropout or 0.0)
+        if (net.cost.__name__, net.activation, net.dropout) != expected:
+            raise ModelFileError(path, "the network is {}, {}, dropout {}; the options say {}, {}, dropout {}".format(
+                net.cost.__name__, net.activation, net.dropout, *expected))
+    # One record per finished epoch (network2), each with the figures the table and chart show.
+    needed = {"epoch", "eta", "seconds"} | {name for name, on in _monitors(args).items() if on}
+    if (not isinstance(records, list) or len(records) != (state["epoch"] if chapter3 else 0)
+            or not all(isinstance(r, dict) and needed <= set(r) and all(
+                _finite(v) for v in r.values()) for r in records)):
+        raise ModelFileError(path, "its records of the finished epochs do not fit the run")
+
+
+def _finite(value):
+    try:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _options_given(argv):
@@ -407,14 +489,17 @@ def _say_resuming(args, resumed, n):
             args.resume, resumed.state["epoch"], resumed.state["done"], n))
 
 
-def _fingerprint(training_data):
-    """SHA-256 of the training examples, to check a resumed run trains on the same data."""
+def _fingerprint(*datasets):
+    """SHA-256 of the examples of each dataset, to check that a resumed run
+    trains -- and measures, schedules and stops early -- on the same images."""
     import hashlib  # here: PyPy's hashlib loads cffi (see checkpoint.params_digest)
     digest = hashlib.sha256()
-    for x, y in training_data:
-        pixels = getattr(x, "pixels", None)
-        digest.update(pixels if pixels is not None else array("d", x).tobytes())
-        digest.update(array("d", y).tobytes())
+    for data in datasets:
+        digest.update(len(data).to_bytes(8, "little"))
+        for x, y in data:
+            pixels = getattr(x, "pixels", None)
+            digest.update(pixels if pixels is not None else array("d", x).tobytes())
+            digest.update(array("d", [y] if isinstance(y, int) else y).tobytes())
     return digest.hexdigest()
 
 
@@ -822,6 +907,6 @@ def main(argv=None):
     except MemoryError:
         print("purenn: error: out of memory; try smaller --sizes or fewer images", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
         print("\npurenn: interrupted", file=sys.stderr)
-        return 130
+        return 128 + getattr(e, "signum", signal.SIGINT)

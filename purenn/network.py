@@ -198,7 +198,7 @@ class Network:
         settings = {"n": n, "mini_batch_size": mini_batch_size, "eta": eta}
         first, done = 0, 0
         if resume is not None:
-            check_state(resume, self, "network", settings)
+            check_state(resume, self, "network", settings, epochs)
             first, done, order = resume["epoch"], resume["done"], list(resume["order"])
             results = list(resume["history"]["results"])
             set_rng(self.rng, resume["rng"])

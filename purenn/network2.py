@@ -356,7 +356,7 @@ class Network:
                     "monitor_training_accuracy": bool(monitor_training_accuracy)}
         first, done = 0, 0
         if resume is not None:
-            check_state(resume, self, "network2", settings)
+            check_state(resume, self, "network2", settings, epochs)
             first, done, order = resume["epoch"], resume["done"], list(resume["order"])
             history = resume["history"]
             evaluation_cost, evaluation_accuracy = list(history["evaluation_cost"]), list(history["evaluation_accuracy"])
@@ -730,8 +730,13 @@ def network_from_dict(filename, data, backend=None):
 
 
 def _number(filename, value, where):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ModelFileError(filename, "{} is {!r}, not a finite number".format(where, value))
+    try:
+        finite = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        finite = False
+    if not finite:
+        text = repr(value) if len(repr(value)) < 40 else repr(value)[:30] + "..."
+        raise ModelFileError(filename, "{} is {}, not a finite number".format(where, text))
     return float(value)
 
 

@@ -197,6 +197,9 @@ def interrupted_state(data, backend="python"):
     (lambda s: s.update(velocity=None), "needs the velocities"),
     (lambda s: s["history"].update(eta="fast"), "eta and start_eta"),
     (lambda s: s["history"].update(evaluation_cost=None), "evaluation_cost is not a list"),
+    (lambda s: s["history"]["training_cost"].append(0.5), "training_cost has 1 figures for 0 finished epochs"),
+    (lambda s: s["history"].update(best=10 ** 400), "best must be a number or null"),
+    (lambda s: s["rng"].__setitem__(2, 10 ** 400), "rng is not a state"),
     (lambda s: s.pop("order"), "has no 'order'"),
     (lambda s: s.clear(), "has no 'kind'"),
 ])
@@ -218,6 +221,8 @@ def test_resuming_with_other_data_or_arguments_is_refused(data):
         quietly(net.SGD, training, 2, 10, 0.25, momentum=0.5, resume=state)
     with pytest.raises(ArgumentError, match="started with momentum 0.5, not 0.0"):
         quietly(net.SGD, training, 2, 10, 0.5, resume=state)
+    with pytest.raises(ArgumentError, match="the run stopped in epoch 0; with epochs=0 there is no such epoch"):
+        quietly(net.SGD, training, 0, 10, 0.5, momentum=0.5, resume=state)
     with pytest.raises(ArgumentError, match="not a dict|expected the dict"):
         quietly(net.SGD, training, 2, 10, 0.5, momentum=0.5, resume=[state])
 

@@ -97,6 +97,7 @@ def test_asking_for_c_where_it_is_not_built_is_an_error(monkeypatch, small_mnist
     (["--backend", "gpu"], "argument --backend: 'gpu' is not a backend; choose auto, c, python or reference"),
     (["--seed", "-1"], "argument --seed: -1 is negative"),
     (["--checkpoint", "/nonexistent/dir/run.ckpt"], "argument --checkpoint: the directory /nonexistent/dir does not"),
+    (["--checkpoint", "/"], "argument --checkpoint: / is a directory; give a file name"),
 ])
 def test_bad_arguments_get_one_line_saying_what_to_do(args, message, small_mnist, capsys):
     with pytest.raises(SystemExit) as info:
