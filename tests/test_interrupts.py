@@ -309,7 +309,7 @@ def test_a_chapter1_run_has_no_curves_to_plot(stopped_run, capsys):
 
 def test_any_option_in_a_checkpoint_is_checked_before_training(stopped_run, tmp_path, monkeypatch, capsys):
     """Every recorded option replaced by JSON of every kind: the run either
-    is refused in one line or reaches training (stubbed here) -- nothing else."""
+    is refused in one line or goes on to read the data (stubbed here) -- nothing else."""
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
 
@@ -318,15 +318,14 @@ def test_any_option_in_a_checkpoint_is_checked_before_training(stopped_run, tmp_
 
     def reached(*args, **kwargs):
         raise Reached
-    monkeypatch.setattr(cli, "_train_chapter1", reached)
-    monkeypatch.setattr(cli, "_train_network2", reached)
+    monkeypatch.setattr(cli, "_load", reached)  # the options are all checked before the data are read
     text = stopped_run.read_text()
     names = sorted(json.loads(text)["command"])
     values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
                           lambda inner: st.lists(inner, max_size=3), max_leaves=6)
     outcomes = []
 
-    @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
     @given(name=st.sampled_from(names), value=values)
     def check(name, value):
         document = json.loads(text)
@@ -338,9 +337,9 @@ def test_any_option_in_a_checkpoint_is_checked_before_training(stopped_run, tmp_
         except SystemExit as e:
             status = e.code
         except Reached:
-            status = "trains"
+            status = "goes on"
         err = capsys.readouterr().err
-        assert status in (2, "trains"), (name, value, status, err)
+        assert status in (2, "goes on"), (name, value, status, err)
         assert "Traceback" not in err
         outcomes.append(status)
     check()
