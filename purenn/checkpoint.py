@@ -208,7 +208,7 @@ def load(filename, *, backend=None):
     The network is the chapter-1 Network or network2's, as the state says;
     anything damaged or inconsistent is a ModelFileError naming the file."""
     from . import network
-    from .network2 import network_from_dict
+    from .network2 import json_problem, network_from_dict
 
     filename = os.fspath(filename)
     try:
@@ -217,7 +217,7 @@ def load(filename, *, backend=None):
     except OSError as e:
         raise ModelFileError(filename, "cannot open: {}".format(e.strerror or e)) from None
     except (ValueError, RecursionError) as e:
-        raise ModelFileError(filename, "not JSON: {}".format(e)) from None
+        raise ModelFileError(filename, "not JSON: {}".format(json_problem(e))) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ModelFileError(filename, "not a purenn checkpoint (no \"format\": \"{}\")".format(FORMAT))
     if data.get("version") != VERSION:

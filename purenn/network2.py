@@ -691,9 +691,22 @@ def load(filename, *, backend=None):
             data = json.load(f)
     except OSError as e:
         raise ModelFileError(filename, "cannot open: {}".format(e.strerror or e)) from None
-    except (ValueError, RecursionError) as e:  # RecursionError: JSON nested too deep
-        raise ModelFileError(filename, "not JSON: {}".format(e)) from None
+    except (ValueError, RecursionError) as e:
+        raise ModelFileError(filename, "not JSON: {}".format(json_problem(e))) from None
     return network_from_dict(filename, data, backend)
+
+
+def json_problem(e):
+    """What json.load said was wrong, as plain ASCII text.  Never the error
+    object itself: PyPy 3.9's decoder can cut a non-ASCII character in half in
+    its message, and formatting that string crashes the interpreter."""
+    if isinstance(e, RecursionError):
+        return "nested too deeply"
+    if isinstance(e, UnicodeDecodeError):
+        return "not UTF-8 text (byte {} of the file)".format(e.start)
+    if isinstance(e, json.JSONDecodeError):
+        return "{} (line {}, column {})".format(ascii(e.msg)[1:-1], e.lineno, e.colno)
+    return ascii(str(e))[1:-1]
 
 
 def network_from_dict(filename, data, backend=None):

@@ -7,6 +7,7 @@ import json
 import math
 import os
 import random
+import re
 
 import pytest
 
@@ -340,7 +341,8 @@ def test_a_failed_save_keeps_the_old_file(tmp_path, monkeypatch):
     ('{"sizes": [2, 1], "weights": [[[1, 2]]], "biases": [[[0]]], "cost": "QuadraticCost", "activation": "swish"}',
      "unknown activation 'swish'"),
     ('{"sizes": [2], "weights": [], "biases": [], "cost": "QuadraticCost"}', "at least two positive"),
-    ("[" * 100000 + "]" * 100000, "not JSON: maximum recursion depth"),
+    ("[" * 100000 + "]" * 100000, "not JSON: nested too deeply"),
+    ('{"sizes": [2, 1], "weights": [[[1, -0.4\u013d5]]]}', r"not JSON: .* \(line 1, column 40\)"),
     ('{"sizes": [2, 1], "weights": [[[1, 2]]], "biases": [[[0]]], "cost": "QuadraticCost", "dropout": 1.5}',
      "dropout 1.5 is not a probability"),
     ('{"sizes": [100000, 100000], "weights": [[[1, 2]]], "biases": [[[0]]], "cost": "QuadraticCost"}',
@@ -352,6 +354,17 @@ def test_bad_model_files_raise_model_file_error(tmp_path, content, message):
     with pytest.raises(ModelFileError, match=message) as info:
         network2.load(path)
     assert str(path) in str(info.value)
+
+
+def test_a_model_file_that_is_not_text_is_named_in_ascii(tmp_path):
+    # PyPy 3.9's JSON decoder cuts the non-ASCII character of its message in
+    # half, and formatting that message crashed PyPy (found by tests/test_fuzz.py)
+    path = tmp_path / "bad.json"
+    for content, message in ((b'[1, -0.4\xc4\xbd5]', "not JSON: "), (b'[1, 2\xff]', "not UTF-8 text (byte 5")):
+        path.write_bytes(content)
+        with pytest.raises(ModelFileError, match=re.escape(message)) as info:
+            network2.load(path)
+        assert str(info.value).isascii() or str(path) in str(info.value)
 
 
 def test_bad_options_are_rejected():
