@@ -25,7 +25,7 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 # sent when the first epoch's line appears, and the run has several more.
 CHAPTER1_RUNS = {
     "reference": ["--train-limit", "300", "--test-limit", "100", "--epochs", "3"],
-    "python": ["--train-limit", "3000", "--test-limit", "300", "--epochs", "3"],
+    "python": ["--train-limit", "1500", "--test-limit", "300", "--epochs", "3"],
     "c": ["--train-limit", "20000", "--test-limit", "1000", "--epochs", "40"],
 }
 
@@ -89,10 +89,10 @@ def test_a_signal_stops_train_with_a_checkpoint_and_resume_ends_bit_for_bit(back
 def test_network2_with_momentum_and_dropout_resumes_bit_for_bit_after_sigterm(tmp_path):
     backend = "c" if core_status()[0] else "python"
     args = ["--sizes", "784,30,10", "--eta", "0.5", "--lmbda", "2", "--momentum", "0.5", "--dropout", "0.2",
-            "--schedule", "2", "--monitor", "--seed", "8", "--test-limit", "500", "--backend", backend,
+            "--schedule", "2", "--monitor", "--seed", "8", "--backend", backend,
             "--checkpoint", "run.ckpt", "--plot", "curves.svg"]
-    args += ["--train-limit", "10000", "--epochs", "20"] if backend == "c" else \
-        ["--train-limit", "3000", "--epochs", "3"]
+    args += ["--train-limit", "10000", "--test-limit", "500", "--epochs", "20"] if backend == "c" else \
+        ["--train-limit", "1000", "--test-limit", "200", "--epochs", "3"]
     status, whole_out, err = run(args + ["--save", "whole.json"], tmp_path)
     assert status == 0, err
     whole_svg = (tmp_path / "curves.svg").read_bytes()
@@ -248,7 +248,7 @@ KILLED_SAVER = textwrap.dedent("""
         real_fsync(fd)
     os.fsync = fsync
     from purenn.errors import TrainingInterrupted
-    a, b = (network2.Network([784, 60, 10], seed=s, backend="python") for s in (1, 2))
+    a, b = (network2.Network([784, 30, 10], seed=s, backend="python") for s in (1, 2))
     training = [([0.5] * 784, [0.1] * 10)] * 20
     states = []
     for net in (a, b):
@@ -270,7 +270,7 @@ def test_a_save_killed_at_any_moment_leaves_the_old_file_or_the_new_one(tmp_path
     the kills come at random moments, half while a file is written but not
     yet renamed into place."""
     model, ckpt = tmp_path / "model.json", tmp_path / "run.ckpt"
-    a, b = (network2.Network([784, 60, 10], seed=s) for s in (1, 2))
+    a, b = (network2.Network([784, 30, 10], seed=s) for s in (1, 2))
     expected = {tuple(net.biases[0]) for net in (a, b)}
     rng = random.Random(0)
     kills, caught_mid_save = 20, 0
