@@ -208,16 +208,10 @@ def load(filename, *, backend=None):
     The network is the chapter-1 Network or network2's, as the state says;
     anything damaged or inconsistent is a ModelFileError naming the file."""
     from . import network
-    from .network2 import json_problem, network_from_dict
+    from .network2 import network_from_dict, read_json
 
     filename = os.fspath(filename)
-    try:
-        with open(filename) as f:
-            data = json.load(f)
-    except OSError as e:
-        raise ModelFileError(filename, "cannot open: {}".format(e.strerror or e)) from None
-    except (ValueError, RecursionError) as e:
-        raise ModelFileError(filename, "not JSON: {}".format(json_problem(e))) from None
+    data = read_json(filename)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ModelFileError(filename, "not a purenn checkpoint (no \"format\": \"{}\")".format(FORMAT))
     if data.get("version") != VERSION:

@@ -30,7 +30,7 @@ from itertools import compress
 
 from .mnist_loader import _PIXEL
 from .network import argmax, sigmoid
-from .network2 import ACTIVATIONS, COSTS, softmax, vectorized_result, _sign
+from .network2 import ACTIVATIONS, COSTS, copy_velocity, softmax, vectorized_result, _sign
 
 __all__ = ["EngineBackend"]
 
@@ -147,14 +147,10 @@ class _Trainer:
 
     def get_velocity(self):
         """The momentum velocities (weights, biases) as nested lists, or None."""
-        if self.velocity is None:
-            return None
-        vw, vb = self.velocity
-        return [[list(v_j) for v_j in v] for v in vw], [list(v) for v in vb]
+        return copy_velocity(self.velocity)
 
     def set_velocity(self, weights, biases):
-        self.velocity = ([[[float(x) for x in v_j] for v_j in v] for v in weights],
-                         [[float(x) for x in v] for v in biases])
+        self.velocity = copy_velocity((weights, biases))
 
     def _mini_batch(self, batch, masks, eta):
         model = self.model

@@ -596,14 +596,10 @@ class _PythonTrainer:
 
     def get_velocity(self):
         """The momentum velocities (weights, biases) as nested lists, or None."""
-        if self.velocities is None:
-            return None
-        vw, vb = self.velocities
-        return [[list(v_j) for v_j in v] for v in vw], [list(v) for v in vb]
+        return copy_velocity(self.velocities)
 
     def set_velocity(self, weights, biases):
-        self.velocities = ([[[float(x) for x in v_j] for v_j in v] for v in weights],
-                           [[float(x) for x in v] for v in biases])
+        self.velocities = copy_velocity((weights, biases))
 
 
 class _PythonExamples:
@@ -624,6 +620,14 @@ class _PythonExamples:
 
     def costs(self):
         return [self.net.cost.fn(self.net.feedforward(x), y) for (x, _), y in zip(self.data, self.ys)]
+
+
+def copy_velocity(velocity):
+    """A copy, as floats, of velocities (weights, biases) shaped like the parameters; None stays None."""
+    if velocity is None:
+        return None
+    vw, vb = velocity
+    return [[[float(x) for x in v_j] for v_j in v] for v in vw], [[float(x) for x in v] for v in vb]
 
 
 def _split_mask(flat, hidden):
@@ -686,14 +690,18 @@ def network_dict(net, filename):
 def load(filename, *, backend=None):
     """Load a network saved by `Network.save` -- or by the book's network2.save."""
     filename = os.fspath(filename)
+    return network_from_dict(filename, read_json(filename), backend)
+
+
+def read_json(filename):
+    """The JSON document in `filename`; ModelFileError if it cannot be read as one."""
     try:
         with open(filename) as f:
-            data = json.load(f)
+            return json.load(f)
     except OSError as e:
         raise ModelFileError(filename, "cannot open: {}".format(e.strerror or e)) from None
     except (ValueError, RecursionError) as e:
         raise ModelFileError(filename, "not JSON: {}".format(json_problem(e))) from None
-    return network_from_dict(filename, data, backend)
 
 
 def json_problem(e):
