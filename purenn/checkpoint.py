@@ -33,11 +33,11 @@ the options of the run:
 """
 
 import json
-import math
 import os
 from array import array
 
 from .atomic import write_text
+from .checks import is_finite_number
 from .errors import ArgumentError, ModelFileError
 
 __all__ = ["Checkpoint", "save", "load"]
@@ -132,27 +132,25 @@ def check_state(state, net, kind, settings=None, epochs=None):
     return state
 
 
-def set_rng(rng, state):
-    version, internal, gauss_next = state
-    rng.setstate((version, tuple(internal), gauss_next))
+def resume_point(net, state, kind, settings, epochs):
+    """Check `state` (as check_state) and put back the network's RNG: SGD
+    starts again from (epoch, examples done in it, order before its shuffle,
+    history)."""
+    check_state(state, net, kind, settings, epochs)
+    version, internal, gauss_next = state["rng"]
+    net.rng.setstate((version, tuple(internal), gauss_next))
+    return state["epoch"], state["done"], list(state["order"]), state["history"]
 
 
 def _whole(value, minimum):
     return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
 
 
-def _finite(value):
-    try:
-        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    except OverflowError:  # an int too large for a float
-        return False
-
-
 def _check_rng(rng):
     # random.Random.getstate(): (3, 624 words of 32 bits and a position up to 624, gauss_next)
     if (not isinstance(rng, list) or len(rng) != 3 or rng[0] != 3 or not isinstance(rng[1], list)
             or len(rng[1]) != 625 or not all(_whole(v, 0) and v < 2 ** 32 for v in rng[1])
-            or rng[1][-1] > 624 or not (rng[2] is None or _finite(rng[2]))):
+            or rng[1][-1] > 624 or not (rng[2] is None or is_finite_number(rng[2]))):
         raise ArgumentError("resume: rng is not a state of random.Random")
 
 
@@ -164,7 +162,7 @@ def _check_history(history, kind, settings, epoch):
     lists = ("results",) if kind == "network" else _HISTORY_LISTS
     for key in lists:
         values = history.get(key)
-        if not isinstance(values, list) or not all(_finite(v) for v in values):
+        if not isinstance(values, list) or not all(is_finite_number(v) for v in values):
             raise ArgumentError("resume: history {} is not a list of numbers".format(key))
         expected = (0, epoch) if kind == "network" else (epoch if settings.get("monitor_" + key) else 0,)
         if len(values) not in expected:
@@ -172,9 +170,9 @@ def _check_history(history, kind, settings, epoch):
                 key, len(values), epoch))
     if kind == "network":
         return
-    if not _finite(history.get("eta")) or not _finite(history.get("start_eta")):
+    if not is_finite_number(history.get("eta")) or not is_finite_number(history.get("start_eta")):
         raise ArgumentError("resume: history eta and start_eta must be finite numbers")
-    if not (history.get("best") is None or _finite(history.get("best"))):
+    if not (history.get("best") is None or is_finite_number(history.get("best"))):
         raise ArgumentError("resume: history best must be a number or null")
     if not _whole(history.get("best_epoch"), 0) or not _whole(history.get("since_schedule"), 0):
         raise ArgumentError("resume: history best_epoch and since_schedule must be whole numbers")
@@ -187,7 +185,7 @@ def _check_shaped(values, shape, name):
     for v, s in zip(values, shape):
         if isinstance(s, list):
             _check_shaped(v, s, name)
-        elif not isinstance(v, list) or len(v) != s or not all(_finite(x) for x in v):
+        elif not isinstance(v, list) or len(v) != s or not all(is_finite_number(x) for x in v):
             raise ArgumentError("resume: {} has the wrong shape or a number that is not finite".format(name))
 
 

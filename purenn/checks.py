@@ -32,12 +32,16 @@ def check_count(value, name, minimum):
         raise ArgumentError("{}: {!r} is not a whole number of at least {}".format(name, value, minimum))
 
 
-def check_number(value, name):
+def is_finite_number(value):
+    """An int or float (not a bool) that is neither infinite, NaN, nor too large for a float."""
     try:
-        finite = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+        return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
     except OverflowError:  # an int too large for a float
-        finite = False
-    if not finite:
+        return False
+
+
+def check_number(value, name):
+    if not is_finite_number(value):
         raise ArgumentError("{}: {!r} is not a finite number".format(name, value))
 
 

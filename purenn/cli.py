@@ -28,6 +28,7 @@ from array import array
 
 from . import __version__
 from .backends import BACKENDS, available_backends, core_status, resolve_backend
+from .checks import is_finite_number
 from .errors import ArgumentError, ModelFileError, PurennError, TrainingInterrupted
 
 __all__ = ["main"]
@@ -115,6 +116,11 @@ def _backend(text):
 _NETWORK2_OPTIONS = ("cost", "activation", "lmbda", "l1", "init", "dropout", "momentum", "schedule",
                      "early_stopping", "monitor", "monitor_training_cost", "monitor_training_accuracy",
                      "monitor_evaluation_cost", "monitor_evaluation_accuracy", "plot", "validation")
+def _asks_for_network2(options):
+    """Whether these options (a dict by name) train network2 rather than the chapter-1 network."""
+    return any(options[name] not in (None, False) for name in _NETWORK2_OPTIONS)
+
+
 _COSTS = {"quadratic": "QuadraticCost", "cross-entropy": "CrossEntropyCost",
           "log-likelihood": "LogLikelihoodCost"}
 
@@ -132,7 +138,7 @@ def _train(args, parser):
             parser.error("argument --plot: {} is a run of the chapter-1 network, which has no curves to "
                          "plot".format(args.resume))
     else:
-        chapter3 = any(getattr(args, name) not in (None, False) for name in _NETWORK2_OPTIONS)
+        chapter3 = _asks_for_network2(vars(args))
     _check_memory(args.sizes, parser)
     data_dir, training_data, validation_data, test_data, load_seconds = _load(args, parser)
     data_sha256 = _fingerprint(training_data, validation_data, test_data)
@@ -380,14 +386,14 @@ def _stopped(args, interrupted, signum, data_dir, data_sha256):
         except OSError as e:
             raise ArgumentError("cannot write the checkpoint to {} either ({}); the run is lost".format(
                 path, e.strerror or e)) from None
-    name = signal.Signals(signum).name if signum is not None else "request"
+    name = signal.Signals(signum).name  # training stops only when a signal asked it to
     where = ("before epoch {}".format(interrupted.epoch) if not interrupted.done else
              "in epoch {} after {} of {} training examples".format(interrupted.epoch, interrupted.done,
                                                                     interrupted.n))
     _say("stopped by {} {}; saved a checkpoint to {}".format(name, where, path))
     print("purenn: stopped; resume with: python -m purenn train --resume {}".format(shlex.quote(path)),
           file=sys.stderr)
-    return 128 + signum if signum is not None else 1
+    return 128 + signum
 
 
 _DEFAULT_CHECKPOINT = "purenn-checkpoint.json"
@@ -451,7 +457,7 @@ def _check_run(resumed, args, command):
     path, net, state, records = args.resume, resumed.net, resumed.state, command["records"]
     if list(net.sizes) != args.sizes:
         raise ModelFileError(path, "the network is {}, the options say --sizes {}".format(net.sizes, args.sizes))
-    chapter3 = any(command[name] not in (None, False) for name in _NETWORK2_OPTIONS)
+    chapter3 = _asks_for_network2(command)
     if chapter3 != (state["kind"] == "network2"):
         raise ModelFileError(path, "the options are for {}, the network is {}".format(
             "network2" if chapter3 else "the chapter-1 network", state["kind"]))
@@ -464,15 +470,8 @@ def _check_run(resumed, args, command):
     needed = {"epoch", "eta", "seconds"} | {name for name, on in _monitors(args).items() if on}
     if (not isinstance(records, list) or len(records) != (state["epoch"] if chapter3 else 0)
             or not all(isinstance(r, dict) and needed <= set(r) and all(
-                _finite(v) for v in r.values()) for r in records)):
+                is_finite_number(v) for v in r.values()) for r in records)):
         raise ModelFileError(path, "its records of the finished epochs do not fit the run")
-
-
-def _finite(value):
-    try:
-        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    except OverflowError:
-        return False
 
 
 def _options_given(argv):

@@ -33,7 +33,7 @@ import time
 from .backends import load_core, resolve_backend
 from .checks import (check_count, check_data, check_finite_after_epoch, check_number, check_numbers,
                      check_params, check_sizes)
-from .checkpoint import check_state, make_state, set_rng
+from .checkpoint import make_state, resume_point
 from .errors import ArgumentError, TrainingInterrupted
 
 __all__ = ["Network", "sigmoid", "sigmoid_prime"]
@@ -198,10 +198,8 @@ class Network:
         settings = {"n": n, "mini_batch_size": mini_batch_size, "eta": eta}
         first, done = 0, 0
         if resume is not None:
-            check_state(resume, self, "network", settings, epochs)
-            first, done, order = resume["epoch"], resume["done"], list(resume["order"])
-            results = list(resume["history"]["results"])
-            set_rng(self.rng, resume["rng"])
+            first, done, order, history = resume_point(self, resume, "network", settings, epochs)
+            results = list(history["results"])
 
         def interrupted(epoch, done, rng_state, order):
             state = make_state(self, "network", settings, epoch, done, rng_state, order, {"results": list(results)})

@@ -31,8 +31,8 @@ import time
 from .atomic import write_text
 from .backends import load_core, resolve_backend
 from .checks import (check_count, check_data, check_finite_after_epoch, check_number, check_numbers,
-                     check_params, check_sizes)
-from .checkpoint import check_state, make_state, set_rng
+                     check_params, check_sizes, is_finite_number)
+from .checkpoint import make_state, resume_point
 from .errors import ArgumentError, ModelFileError, TrainingInterrupted
 from .network import argmax, outer, sigmoid, transpose_times, weighted_inputs
 
@@ -356,16 +356,13 @@ class Network:
                     "monitor_training_accuracy": bool(monitor_training_accuracy)}
         first, done = 0, 0
         if resume is not None:
-            check_state(resume, self, "network2", settings, epochs)
-            first, done, order = resume["epoch"], resume["done"], list(resume["order"])
-            history = resume["history"]
+            first, done, order, history = resume_point(self, resume, "network2", settings, epochs)
             evaluation_cost, evaluation_accuracy = list(history["evaluation_cost"]), list(history["evaluation_accuracy"])
             training_cost, training_accuracy = list(history["training_cost"]), list(history["training_accuracy"])
             eta, best = float(history["eta"]), history["best"]
             best_epoch, since_schedule = history["best_epoch"], history["since_schedule"]
             if resume["velocity"] is not None:
                 run.set_velocity(resume["velocity"]["weights"], resume["velocity"]["biases"])
-            set_rng(self.rng, resume["rng"])
 
         def interrupted(epoch, done, rng_state, order):
             history = {"evaluation_cost": list(evaluation_cost), "evaluation_accuracy": list(evaluation_accuracy),
@@ -751,11 +748,7 @@ def network_from_dict(filename, data, backend=None):
 
 
 def _number(filename, value, where):
-    try:
-        finite = not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
-    except OverflowError:  # an int too large for a float
-        finite = False
-    if not finite:
+    if not is_finite_number(value):
         text = repr(value) if len(repr(value)) < 40 else repr(value)[:30] + "..."
         raise ModelFileError(filename, "{} is {}, not a finite number".format(where, text))
     return float(value)
