@@ -16,6 +16,7 @@ from array import array
 
 from . import _core
 from ._core import ffi, lib
+from .checks import is_whole_number
 from .errors import ArgumentError
 
 __all__ = ["CoreBackend"]
@@ -154,13 +155,12 @@ class _Trainer:
         loop, in C.  Returns the positions done; with `progress` or `stop`,
         C is called for about _EXAMPLES_PER_CALL examples at a time and
         stop() is asked after each call."""
-        if isinstance(mini_batch_size, bool) or not isinstance(mini_batch_size, int) or mini_batch_size < 1:
+        if not is_whole_number(mini_batch_size, 1):
             raise ArgumentError("mini_batch_size: {!r} is not a positive whole number".format(mini_batch_size))
         if len(order) != self.n or (order and (min(order) < 0 or max(order) >= self.n)):
             raise ArgumentError("order: not positions 0..{} of the training data".format(self.n - 1))
         layout = self.layout
-        if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start <= self.n \
-                or (start % mini_batch_size and start != self.n):
+        if not is_whole_number(start, 0) or start > self.n or (start % mini_batch_size and start != self.n):
             raise ArgumentError("start: {!r} is not a whole number of mini-batches into the epoch".format(start))
         if masks is not None and len(masks) != self.n * layout.hidden:
             raise ArgumentError("masks: {} bytes, expected {} (one per hidden neuron per example)".format(

@@ -37,7 +37,7 @@ import os
 from array import array
 
 from .atomic import write_text
-from .checks import is_finite_number
+from .checks import is_finite_number, is_whole_number
 from .errors import ArgumentError, ModelFileError
 
 __all__ = ["Checkpoint", "save", "load"]
@@ -101,19 +101,19 @@ def check_state(state, net, kind, settings=None, epochs=None):
             raise ArgumentError("resume: the run was started with {} {!r}, not {!r}".format(
                 key, saved[key], settings[key]))
     n, batch = saved["n"], saved["mini_batch_size"]
-    if not _whole(n, 1) or not _whole(batch, 1):
+    if not is_whole_number(n, 1) or not is_whole_number(batch, 1):
         raise ArgumentError("resume: n and mini_batch_size must be positive whole numbers")
-    if not _whole(state["epoch"], 0):
+    if not is_whole_number(state["epoch"], 0):
         raise ArgumentError("resume: epoch {!r} is not a whole number".format(state["epoch"]))
     if epochs is not None and state["epoch"] >= epochs:
         raise ArgumentError("resume: the run stopped in epoch {}; with epochs={} there is no such epoch".format(
             state["epoch"], epochs))
     done = state["done"]
-    if not _whole(done, 0) or done >= n or done % batch:
+    if not is_whole_number(done, 0) or done >= n or done % batch:
         raise ArgumentError("resume: done {!r} is not a whole number of mini-batches of {} below {}".format(
             done, batch, n))
     order = state["order"]
-    if not isinstance(order, list) or len(order) != n or not all(_whole(i, 0) for i in order) \
+    if not isinstance(order, list) or len(order) != n or not all(is_whole_number(i, 0) for i in order) \
             or sorted(order) != list(range(n)):
         raise ArgumentError("resume: order is not the positions 0..{} in some order".format(n - 1))
     _check_rng(state["rng"])
@@ -142,14 +142,10 @@ def resume_point(net, state, kind, settings, epochs):
     return state["epoch"], state["done"], list(state["order"]), state["history"]
 
 
-def _whole(value, minimum):
-    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
-
-
 def _check_rng(rng):
     # random.Random.getstate(): (3, 624 words of 32 bits and a position up to 624, gauss_next)
     if (not isinstance(rng, list) or len(rng) != 3 or rng[0] != 3 or not isinstance(rng[1], list)
-            or len(rng[1]) != 625 or not all(_whole(v, 0) and v < 2 ** 32 for v in rng[1])
+            or len(rng[1]) != 625 or not all(is_whole_number(v, 0) and v < 2 ** 32 for v in rng[1])
             or rng[1][-1] > 624 or not (rng[2] is None or is_finite_number(rng[2]))):
         raise ArgumentError("resume: rng is not a state of random.Random")
 
@@ -174,7 +170,7 @@ def _check_history(history, kind, settings, epoch):
         raise ArgumentError("resume: history eta and start_eta must be finite numbers")
     if not (history.get("best") is None or is_finite_number(history.get("best"))):
         raise ArgumentError("resume: history best must be a number or null")
-    if not _whole(history.get("best_epoch"), 0) or not _whole(history.get("since_schedule"), 0):
+    if not is_whole_number(history.get("best_epoch"), 0) or not is_whole_number(history.get("since_schedule"), 0):
         raise ArgumentError("resume: history best_epoch and since_schedule must be whole numbers")
 
 

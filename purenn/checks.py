@@ -16,19 +16,24 @@ from .errors import ArgumentError, TrainingError
 _DOUBLE_TYPES = frozenset((float, int))
 
 
+def is_whole_number(value, minimum):
+    """An int (not a bool) of at least `minimum`."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
 def check_sizes(sizes):
     """`sizes` as a list: at least two layers of positive whole numbers."""
     sizes = list(sizes)
     if len(sizes) < 2:
         raise ArgumentError("sizes: need at least two layers (input and output), got {!r}".format(sizes))
     for size in sizes:
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        if not is_whole_number(size, 1):
             raise ArgumentError("sizes: {!r} is not a positive whole number of neurons".format(size))
     return sizes
 
 
 def check_count(value, name, minimum):
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    if not is_whole_number(value, minimum):
         raise ArgumentError("{}: {!r} is not a whole number of at least {}".format(name, value, minimum))
 
 

@@ -31,7 +31,7 @@ import time
 from .atomic import write_text
 from .backends import load_core, resolve_backend
 from .checks import (check_count, check_data, check_finite_after_epoch, check_number, check_numbers,
-                     check_params, check_sizes, is_finite_number)
+                     check_params, check_sizes, is_finite_number, is_whole_number)
 from .checkpoint import make_state, resume_point
 from .errors import ArgumentError, ModelFileError, TrainingInterrupted
 from .network import argmax, outer, sigmoid, transpose_times, weighted_inputs
@@ -730,7 +730,7 @@ def network_from_dict(filename, data, backend=None):
             activation, ", ".join(ACTIVATIONS)))
     sizes = data["sizes"]
     if (not isinstance(sizes, list) or len(sizes) < 2
-            or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in sizes)):
+            or not all(is_whole_number(s, 1) for s in sizes)):
         raise ModelFileError(filename, "sizes must be a list of at least two positive whole numbers")
     dropout = data.get("dropout", 0.0)
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
