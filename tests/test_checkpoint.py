@@ -3,12 +3,11 @@ with exactly the weights of an uninterrupted one -- on every backend, across
 backends, stopped anywhere, any number of times -- and a damaged state or
 checkpoint file is refused with purenn's own errors."""
 
-import contextlib
-import io
 import json
 
 import pytest
 
+from helpers import flat_hexes, quiet
 from purenn import checkpoint, network, network2
 from purenn.backends import core_status
 from purenn.errors import ArgumentError, ModelFileError, TrainingInterrupted
@@ -43,17 +42,6 @@ def small_c_calls(monkeypatch):
         monkeypatch.setattr(_cbackend, "_EXAMPLES_PER_CALL", 20)
 
 
-def params(net):
-    return [float(v).hex() for w in net.weights for row in w for v in row] + \
-        [float(v).hex() for b in net.biases for v in b]
-
-
-def quietly(function, *args, **kwargs):
-    with contextlib.redirect_stdout(io.StringIO()) as out:
-        result = function(*args, **kwargs)
-    return result, out.getvalue()
-
-
 class StopAt:
     """stop() that says yes on its calls number `at` (1-based), a set of them."""
 
@@ -71,7 +59,7 @@ def chapter1_net(backend):
 
 def train_chapter1(data, net, stop=None, resume=None):
     training, test = data
-    results, _ = quietly(net.SGD, training, CHAPTER1["epochs"], CHAPTER1["mini_batch_size"], CHAPTER1["eta"],
+    results, _ = quiet(net.SGD, training, CHAPTER1["epochs"], CHAPTER1["mini_batch_size"], CHAPTER1["eta"],
                          test_data=test, stop=stop, resume=resume)
     return results
 
@@ -85,7 +73,7 @@ def network2_net(config, backend):
 def train_network2(data, config, net, stop=None, resume=None):
     training, test = data
     c = CONFIGS[config]
-    lists, _ = quietly(net.SGD, training, c["epochs"], c["mini_batch_size"], c["eta"], evaluation_data=test,
+    lists, _ = quiet(net.SGD, training, c["epochs"], c["mini_batch_size"], c["eta"], evaluation_data=test,
                        stop=stop, resume=resume, **c["sgd"])
     return lists
 
@@ -129,7 +117,7 @@ def test_chapter1_run_resumed_from_anywhere_ends_bit_for_bit_the_same(data, back
         lambda net, **kw: train_chapter1(data, net, **kw), chapter1_net(backend), backend, stop_points, False,
         tmp_path)
     assert len(stopped_at) == len(stop_points)
-    assert params(net) == params(whole)
+    assert flat_hexes(net) == flat_hexes(whole)
     assert resumed_results == results
 
 
@@ -144,7 +132,7 @@ def test_network2_run_resumed_through_a_file_ends_bit_for_bit_the_same(data, bac
         stop_points, True, tmp_path)
     assert len(stopped_at) == len(stop_points)
     assert all(done % CONFIGS[config]["mini_batch_size"] == 0 for _, done in stopped_at)
-    assert params(net) == params(whole)
+    assert flat_hexes(net) == flat_hexes(whole)
     assert resumed_lists == lists
 
 
@@ -168,7 +156,7 @@ def test_a_run_stopped_on_one_backend_resumes_on_another(data, small_c_calls, tm
         net, resumed, _ = run_to_the_end(lambda net, **kw: train_network2(data, config, net, **kw),
                                          network2_net(config, first), second, (5,), True, tmp_path)
         assert net.backend == second
-        assert params(net) == params(whole) and resumed == lists, (first, second)
+        assert flat_hexes(net) == flat_hexes(whole) and resumed == lists, (first, second)
 
 
 #### Refusing what does not fit
@@ -177,7 +165,7 @@ def interrupted_state(data, backend="python"):
     net = network2.Network([784, 10, 10], seed=1, backend=backend)
     training, test = data
     with pytest.raises(TrainingInterrupted) as caught:
-        quietly(net.SGD, training, 2, 10, 0.5, momentum=0.5, stop=StopAt(3))
+        quiet(net.SGD, training, 2, 10, 0.5, momentum=0.5, stop=StopAt(3))
     return net, json.loads(json.dumps(caught.value.state))
 
 
@@ -208,7 +196,7 @@ def test_a_state_that_does_not_fit_is_refused_with_a_message(data, change, messa
     change(state)
     training, _ = data
     with pytest.raises(ArgumentError, match="^resume: ") as caught:
-        quietly(net.SGD, training, 2, 10, 0.5, momentum=0.5, resume=state)
+        quiet(net.SGD, training, 2, 10, 0.5, momentum=0.5, resume=state)
     assert message in str(caught.value)
 
 
@@ -216,15 +204,15 @@ def test_resuming_with_other_data_or_arguments_is_refused(data):
     net, state = interrupted_state(data)
     training, _ = data
     with pytest.raises(ArgumentError, match="started with n 60, not 59"):
-        quietly(net.SGD, training[:59], 2, 10, 0.5, momentum=0.5, resume=state)
+        quiet(net.SGD, training[:59], 2, 10, 0.5, momentum=0.5, resume=state)
     with pytest.raises(ArgumentError, match="started with eta 0.5, not 0.25"):
-        quietly(net.SGD, training, 2, 10, 0.25, momentum=0.5, resume=state)
+        quiet(net.SGD, training, 2, 10, 0.25, momentum=0.5, resume=state)
     with pytest.raises(ArgumentError, match="started with momentum 0.5, not 0.0"):
-        quietly(net.SGD, training, 2, 10, 0.5, resume=state)
+        quiet(net.SGD, training, 2, 10, 0.5, resume=state)
     with pytest.raises(ArgumentError, match="the run stopped in epoch 0; with epochs=0 there is no such epoch"):
-        quietly(net.SGD, training, 0, 10, 0.5, momentum=0.5, resume=state)
+        quiet(net.SGD, training, 0, 10, 0.5, momentum=0.5, resume=state)
     with pytest.raises(ArgumentError, match="not a dict|expected the dict"):
-        quietly(net.SGD, training, 2, 10, 0.5, momentum=0.5, resume=[state])
+        quiet(net.SGD, training, 2, 10, 0.5, momentum=0.5, resume=[state])
 
 
 def test_a_checkpoint_file_round_trips_and_damage_is_a_model_file_error(data, tmp_path):
@@ -232,7 +220,7 @@ def test_a_checkpoint_file_round_trips_and_damage_is_a_model_file_error(data, tm
     path = tmp_path / "c.json"
     checkpoint.save(path, net, state, command={"sizes": [784, 10, 10]})
     loaded = checkpoint.load(path)
-    assert params(loaded.net) == params(net) and loaded.state == state
+    assert flat_hexes(loaded.net) == flat_hexes(net) and loaded.state == state
     assert isinstance(loaded.net, network2.Network) and loaded.net.cost is net.cost
     text = path.read_text()
     document = json.loads(text)
@@ -263,11 +251,11 @@ def test_a_chapter1_checkpoint_loads_as_a_chapter1_network(data, tmp_path):
     training, test = data
     net = network.Network([784, 10, 10], seed=2, backend="python")
     with pytest.raises(TrainingInterrupted) as caught:
-        quietly(net.SGD, training, 2, 10, 3.0, stop=StopAt(4))
+        quiet(net.SGD, training, 2, 10, 3.0, stop=StopAt(4))
     checkpoint.save(tmp_path / "c.json", net, caught.value.state)
     loaded = checkpoint.load(tmp_path / "c.json", backend="reference")
     assert type(loaded.net) is network.Network and loaded.net.backend == "reference"
-    assert params(loaded.net) == params(net)
+    assert flat_hexes(loaded.net) == flat_hexes(net)
 
 
 def test_the_c_core_refuses_a_start_that_is_not_a_mini_batch_boundary(data, core):
@@ -275,9 +263,9 @@ def test_the_c_core_refuses_a_start_that_is_not_a_mini_batch_boundary(data, core
 
     net = network.Network([784, 5, 10], seed=1, backend="c")
     trainer = _cbackend._Trainer(net, data[0])
-    before = params(net)
+    before = flat_hexes(net)
     for start in (-10, 5, N_TRAIN + 10, 1.0, True):
         with pytest.raises(ArgumentError, match="start: "):
             trainer.epoch(list(range(N_TRAIN)), 10, 3.0, start=start)
-    assert params(net) == before
-    assert trainer.epoch(list(range(N_TRAIN)), 10, 3.0, start=N_TRAIN) == N_TRAIN and params(net) == before
+    assert flat_hexes(net) == before
+    assert trainer.epoch(list(range(N_TRAIN)), 10, 3.0, start=N_TRAIN) == N_TRAIN and flat_hexes(net) == before

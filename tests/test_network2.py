@@ -1,8 +1,6 @@
 """network2 and the chapter-3 toolbox: costs, initialisers, gradients, every
 option bit for bit on both backends, early stopping, the schedule, model files."""
 
-import contextlib
-import io
 import json
 import math
 import os
@@ -11,21 +9,10 @@ import re
 
 import pytest
 
+from helpers import flat_hexes, quiet
 from purenn import network2
 from purenn.errors import ArgumentError, ModelFileError
 from purenn.network2 import CrossEntropyCost, LogLikelihoodCost, Network, QuadraticCost
-
-
-def flat_hexes(net):
-    return [float(v).hex() for w in net.weights for row in w for v in row] + \
-        [float(v).hex() for b in net.biases for v in b]
-
-
-def quiet(function, *args, **kwargs):
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        result = function(*args, **kwargs)
-    return result, out.getvalue()
 
 
 #### Costs
