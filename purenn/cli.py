@@ -141,8 +141,8 @@ def _train(args, parser):
         chapter3 = _asks_for_network2(vars(args))
     _check_memory(args.sizes, parser)
     data_dir, training_data, validation_data, test_data, load_seconds = _load(args, parser)
-    data_sha256 = _fingerprint(training_data, validation_data, test_data)
-    if resumed is not None and data_sha256 != resumed.command["data_sha256"]:
+    datasets = (training_data, validation_data, test_data)
+    if resumed is not None and _fingerprint(*datasets) != resumed.command["data_sha256"]:
         raise ModelFileError(args.resume, "the images in {} are not the ones this run started with; "
                                           "give the run's data with --data".format(data_dir))
     for path, option in ((args.save, "--save"), (args.plot, "--plot"), (args.checkpoint, "--checkpoint")):
@@ -163,7 +163,7 @@ def _train(args, parser):
         except TrainingInterrupted as e:
             if progress is not None:
                 progress.clear()
-            return _stopped(args, e, stop.signum, data_dir, data_sha256)
+            return _stopped(args, e, stop.signum, data_dir, datasets)
         # A signal from here on comes too late to stop training: the network is saved all the same.
         if stop.signum is not None:
             print("purenn: {} came after the last epoch; finishing".format(signal.Signals(stop.signum).name),
@@ -365,13 +365,15 @@ class _StopNow(KeyboardInterrupt):
         self.signum = signum
 
 
-def _stopped(args, interrupted, signum, data_dir, data_sha256):
-    """Save a checkpoint of the stopped run, say how to resume it; the exit status."""
+def _stopped(args, interrupted, signum, data_dir, datasets):
+    """Save a checkpoint of the stopped run (trained on `datasets`: training,
+    validation, test), say how to resume it; the exit status."""
     from . import checkpoint
 
     command = {name: getattr(args, name) for name in _RUN_OPTIONS}
     command.update(data=os.path.abspath(data_dir), save=args.save and os.path.abspath(args.save),
-                   plot=args.plot and os.path.abspath(args.plot), records=args.records, data_sha256=data_sha256)
+                   plot=args.plot and os.path.abspath(args.plot), records=args.records,
+                   data_sha256=_fingerprint(*datasets))
     path = args.checkpoint or args.resume or _DEFAULT_CHECKPOINT
     try:
         checkpoint.save(path, interrupted.net, interrupted.state, command)

@@ -386,7 +386,7 @@ def test_a_checkpoint_that_cannot_be_written_goes_to_the_temporary_directory(sto
     args = cli.build_parser().parse_args(["train", "--checkpoint", str(tmp_path / "full-disk.ckpt")])
     args.records = []
     interrupted = TrainingInterrupted(loaded.net, loaded.state, 200)
-    status = cli._stopped(args, interrupted, signal.SIGINT, str(tmp_path), "0" * 64)
+    status = cli._stopped(args, interrupted, signal.SIGINT, str(tmp_path), ([], [], []))
     out, err = capsys.readouterr()
     assert status == 130 and attempts == [str(tmp_path / "full-disk.ckpt"), str(tmp_path / "purenn-checkpoint.json")]
     assert "cannot write {} (No space left on device); writing the checkpoint to {} instead".format(
