@@ -1,5 +1,5 @@
 """Install purenn: the pure-Python package, the bundled MNIST, and -- where a
-C compiler and cffi are at hand -- the C core (csrc/, module purenn._core).
+C compiler and cffi are at hand -- the C core (csrc/, module purenn.backends._core).
 
 Environment variables:
     PURENN_PURE_PYTHON=1   do not build the C core (and do not depend on cffi)
@@ -91,7 +91,7 @@ setup(
     long_description_content_type="text/markdown",
     license="MIT",
     python_requires=">=3.8",
-    packages=["purenn", "purenn.data"],
+    packages=["purenn", "purenn.backends", "purenn.cli", "purenn.files", "purenn.training", "purenn.data"],
     package_dir={"purenn": "purenn", "purenn.data": "data"},
     package_data={"purenn.data": ["*-ubyte.gz", "MD5SUMS.*.txt"]},
     # Asking for cffi while building lets pip fetch it into the build

@@ -36,7 +36,7 @@ def _compile_args():
 ffibuilder = FFI()
 ffibuilder.cdef(_cdef())
 ffibuilder.set_source(
-    "purenn._core",
+    "purenn.backends._core",
     '#include "purenn_core.h"',
     sources=[os.path.relpath(os.path.join(HERE, "purenn_core.c"))],
     include_dirs=[HERE],

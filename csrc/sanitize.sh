@@ -15,7 +15,7 @@ libubsan=$(gcc -print-file-name=libubsan.so)
 [ -f "$libasan" ] && [ -f "$libubsan" ] || { echo "sanitize: gcc's libasan/libubsan not found" >&2; exit 1; }
 
 git clone -q "$root" "$work/src" 2>/dev/null || cp -r "$root" "$work/src"
-rm -rf "$work/src/build" "$work/src"/purenn/_core*.so
+rm -rf "$work/src/build" "$work/src"/purenn/_core*.so "$work/src"/purenn/backends/_core*.so
 $python -m venv "$work/venv"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 PURENN_REQUIRE_C=1 \

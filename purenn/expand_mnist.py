@@ -25,9 +25,9 @@ straight into the output files; nothing holds 250,000 images at once.
 import os
 import random
 
-from .atomic import write_bytes
+from .files.atomic import write_bytes
 from .errors import ArgumentError
-from .idx import IdxWriter, read_idx
+from .files.idx import IdxWriter, read_idx
 from .mnist_loader import FILE_NAMES, _file_in, find_data_dir, default_validation_size
 
 __all__ = ["SHIFTS", "shift", "shifts", "expand"]

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 
 from .errors import DataFileError
-from .idx import read_idx
+from .files.idx import read_idx
 
 __all__ = ["load_data", "load_data_wrapper", "vectorized_result", "find_data_dir", "Image",
            "FILE_NAMES", "NUM_CLASSES"]

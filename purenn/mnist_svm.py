@@ -30,7 +30,7 @@ from array import array
 
 from .backends import load_core, resolve_backend
 from .mnist_loader import load_data
-from .engine import _nonzeros, _weighted_inputs
+from .backends.engine import _nonzeros, _weighted_inputs
 from .network import argmax
 
 __all__ = ["FeatureMap", "features", "LinearSVM", "run"]
@@ -105,7 +105,7 @@ class _CoreSVM:
     """The same training and prediction run by the C core, over flat arrays."""
 
     def __init__(self, svm, images):
-        from ._cbackend import _pack_rows, _ptr
+        from .backends.cbackend import _pack_rows, _ptr
         core = load_core("c")  # raises BackendError if not built
         del core
         self.svm = svm
@@ -119,7 +119,7 @@ class _CoreSVM:
         return array("d", [w for w_c in self.svm.weights for w in w_c]), array("d", self.svm.bias)
 
     def train_epoch(self, labels, order):
-        from ._core import ffi, lib
+        from .backends._core import ffi, lib
         svm, fmap = self.svm, self.svm.fmap
         W, bias = self._weights()
         step = ffi.new("int64_t *", svm.step)
@@ -135,8 +135,8 @@ class _CoreSVM:
         svm.step = step[0]
 
     def predict_all(self, images):
-        from ._cbackend import _pack_rows
-        from ._core import lib
+        from .backends.cbackend import _pack_rows
+        from .backends._core import lib
         svm, fmap = self.svm, self.svm.fmap
         W, bias = self._weights()
         X = _pack_rows(images, fmap.n_in, "images")

@@ -31,9 +31,9 @@ import random
 import time
 
 from .backends import load_core, resolve_backend
-from .checks import (check_count, check_data, check_finite_after_epoch, check_number, check_numbers,
+from .training.checks import (check_count, check_data, check_finite_after_epoch, check_number, check_numbers,
                      check_params, check_sizes)
-from .checkpoint import make_state, resume_point
+from .training.checkpoint import make_state, resume_point
 from .errors import ArgumentError, TrainingInterrupted
 
 __all__ = ["Network", "sigmoid", "sigmoid_prime"]

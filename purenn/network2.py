@@ -28,11 +28,11 @@ import os
 import random
 import time
 
-from .atomic import write_text
+from .files.atomic import write_text
 from .backends import load_core, resolve_backend
-from .checks import (check_count, check_data, check_finite_after_epoch, check_number, check_numbers,
+from .training.checks import (check_count, check_data, check_finite_after_epoch, check_number, check_numbers,
                      check_params, check_sizes, is_finite_number, is_whole_number)
-from .checkpoint import make_state, resume_point
+from .training.checkpoint import make_state, resume_point
 from .errors import ArgumentError, ModelFileError, TrainingInterrupted
 from .network import argmax, outer, sigmoid, transpose_times, weighted_inputs
 

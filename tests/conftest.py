@@ -44,7 +44,7 @@ def core():
         if _require_c():
             pytest.fail("PURENN_REQUIRE_C=1 but the C core is not built: {}".format(detail))
         pytest.skip("the C core is not built: {}".format(detail))
-    from purenn import _core
+    from purenn.backends import _core
     return _core
 
 

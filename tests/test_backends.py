@@ -255,8 +255,8 @@ def test_the_environment_variable_chooses_and_the_argument_overrides(monkeypatch
 
 
 def test_asking_for_c_when_it_is_not_built_is_an_error_not_a_fallback(monkeypatch):
-    monkeypatch.setattr(backends, "_core", None)
-    monkeypatch.setattr(backends, "_core_error", "No module named 'purenn._core'")
+    monkeypatch.setattr(backends, "_c_backend", None)
+    monkeypatch.setattr(backends, "_c_error", "No module named 'purenn.backends._core'")
     with pytest.raises(BackendError, match=r"the C backend was asked for but is not built \(No module"):
         Network([2, 1], backend="c")
     monkeypatch.setenv("PURENN_BACKEND", "c")
@@ -268,9 +268,9 @@ def test_asking_for_c_when_it_is_not_built_is_an_error_not_a_fallback(monkeypatc
 
 
 def test_importing_purenn_needs_no_cffi():
-    code = ("import sys, purenn, purenn.network, purenn.network2, purenn.checkpoint, purenn.mnist_loader, "
+    code = ("import sys, purenn, purenn.network, purenn.network2, purenn.training.checkpoint, purenn.mnist_loader, "
             "purenn.cli; "
-            "print(sorted(m for m in ('cffi', '_cffi_backend', 'purenn._core') if m in sys.modules))")
+            "print(sorted(m for m in ('cffi', '_cffi_backend', 'purenn.backends._core') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE, universal_newlines=True,
                           cwd=os.path.dirname(os.path.abspath(__file__)))
     assert done.stdout.strip() == "[]"

@@ -8,7 +8,8 @@ import json
 import pytest
 
 from helpers import flat_hexes, quiet
-from purenn import checkpoint, network, network2
+from purenn import network, network2
+from purenn.training import checkpoint
 from purenn.backends import core_status
 from purenn.errors import ArgumentError, ModelFileError, TrainingInterrupted
 
@@ -38,7 +39,7 @@ def small_c_calls(monkeypatch):
     """The C core asks stop() after every call into C; make the calls 20
     examples long so that it can stop inside these small epochs too."""
     if core_status()[0]:
-        from purenn import _cbackend
+        from purenn.backends import cbackend as _cbackend
         monkeypatch.setattr(_cbackend, "_EXAMPLES_PER_CALL", 20)
 
 
@@ -259,7 +260,7 @@ def test_a_chapter1_checkpoint_loads_as_a_chapter1_network(data, tmp_path):
 
 
 def test_the_c_core_refuses_a_start_that_is_not_a_mini_batch_boundary(data, core):
-    from purenn import _cbackend
+    from purenn.backends import cbackend as _cbackend
 
     net = network.Network([784, 5, 10], seed=1, backend="c")
     trainer = _cbackend._Trainer(net, data[0])

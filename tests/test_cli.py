@@ -10,8 +10,8 @@ import sys
 import pytest
 
 from purenn import backends, cli
-from purenn.idx import write_idx
-from purenn.progress import Progress
+from purenn.files.idx import write_idx
+from purenn.training.progress import Progress
 
 
 @pytest.fixture(scope="module")
@@ -70,13 +70,13 @@ def test_the_default_backend_comes_from_the_environment(monkeypatch, small_mnist
 
 
 def test_asking_for_c_where_it_is_not_built_is_an_error(monkeypatch, small_mnist, capsys):
-    monkeypatch.setattr(backends, "_core", None)
-    monkeypatch.setattr(backends, "_core_error", "No module named 'purenn._core'")
+    monkeypatch.setattr(backends, "_c_backend", None)
+    monkeypatch.setattr(backends, "_c_error", "No module named 'purenn.backends._core'")
     status, out, err = run_main(["train", "--data", small_mnist, "--backend", "c"], capsys)
     assert status == 2
     assert err.strip().splitlines() == [
         "purenn: error: backend: the C backend was asked for but is not built (No module named "
-        "'purenn._core'); reinstall purenn where a C compiler and cffi are available, or choose "
+        "'purenn.backends._core'); reinstall purenn where a C compiler and cffi are available, or choose "
         "the python backend"]
     monkeypatch.setenv("PURENN_BACKEND", "c")
     status, _, err = run_main(["train", "--data", small_mnist], capsys)
@@ -195,8 +195,8 @@ def test_bench_times_every_backend_and_prints_a_table(small_mnist, capsys):
 
 
 def test_bench_refuses_an_unbuilt_backend(monkeypatch, small_mnist, capsys):
-    monkeypatch.setattr(backends, "_core", None)
-    monkeypatch.setattr(backends, "_core_error", "not built here")
+    monkeypatch.setattr(backends, "_c_backend", None)
+    monkeypatch.setattr(backends, "_c_error", "not built here")
     status, _, err = run_main(["bench", "--data", small_mnist, "--backends", "c"], capsys)
     assert status == 2 and "the C backend was asked for but is not built (not built here)" in err
 

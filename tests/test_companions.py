@@ -6,7 +6,7 @@ import pytest
 
 from purenn import cli, mnist_loader
 from purenn.expand_mnist import SHIFTS, expand, shift, shifts
-from purenn.idx import read_idx, write_idx
+from purenn.files.idx import read_idx, write_idx
 from purenn.mnist_average_darkness import avg_darknesses, darkness, guess_digit, run
 
 

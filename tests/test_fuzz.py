@@ -12,10 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from purenn import checkpoint, network2
+from purenn import network2
+from purenn.training import checkpoint
 from purenn.errors import PurennError, TrainingInterrupted
-from purenn.idx import read_idx, write_idx
-from purenn.pictures import read_picture
+from purenn.files.idx import read_idx, write_idx
+from purenn.files.pictures import read_picture
 
 SETTINGS = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -6,7 +6,7 @@ import struct
 import pytest
 
 from purenn.errors import ArgumentError, DataFileError
-from purenn.idx import DTYPES, IdxWriter, read_idx, write_idx
+from purenn.files.idx import DTYPES, IdxWriter, read_idx, write_idx
 
 # (name, type code, struct letter, sample values) for all six IDX types
 TYPES = [

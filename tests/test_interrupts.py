@@ -16,7 +16,8 @@ import time
 
 import pytest
 
-from purenn import checkpoint, cli, network2
+from purenn import cli, network2
+from purenn.training import checkpoint
 from purenn.backends import core_status
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
@@ -236,7 +237,8 @@ def test_resume_names_a_bad_checkpoint_in_one_line(stopped_run, tmp_path, capsys
 
 KILLED_SAVER = textwrap.dedent("""
     import os, stat, sys, time
-    from purenn import checkpoint, network2
+    from purenn import network2
+    from purenn.training import checkpoint
     real_fsync = os.fsync
     hang_at, syncs = int(sys.argv[3]), []
     def fsync(fd):  # on call number hang_at, wait, with the file written but not yet in place

@@ -9,7 +9,7 @@ import pytest
 
 from purenn import mnist_loader
 from purenn.errors import DataFileError
-from purenn.idx import write_idx
+from purenn.files.idx import write_idx
 
 DATA = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data")
 
@@ -95,7 +95,7 @@ def test_an_image_reads_like_the_list_of_floats_it_stands_for():
 
 
 def test_all_of_mnist_loads_into_little_memory():
-    code = ("from purenn import mnist_loader, bench; d = mnist_loader.load_data_wrapper(); "
+    code = ("from purenn import mnist_loader; from purenn.cli import bench; d = mnist_loader.load_data_wrapper(); "
             "print(bench.peak_rss_mb())")
     import subprocess
     import sys

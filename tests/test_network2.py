@@ -399,7 +399,7 @@ def test_a_diverging_run_from_the_command_line_is_one_line_and_saves_nothing(tmp
                                 "try a smaller eta than {}".format(eta))
         real_check(net, epoch, eta, cost)
     monkeypatch.setattr(network2, "check_finite_after_epoch", diverging_in_epoch_1)
-    from purenn.idx import write_idx
+    from purenn.files.idx import write_idx
     data = tmp_path / "data"
     data.mkdir()
     for prefix, n in (("train", 12), ("t10k", 3)):

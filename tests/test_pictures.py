@@ -10,8 +10,8 @@ import pytest
 from purenn import cli, network2
 from purenn.errors import DataFileError
 from purenn.mnist_loader import Image
-from purenn.pictures import digit_grid, read_picture, to_terminal, write_pgm, write_png
-from purenn.predict import mnist_style, predict
+from purenn.files.pictures import digit_grid, read_picture, to_terminal, write_pgm, write_png
+from purenn.files.handwriting import mnist_style, predict
 
 
 def png_bytes(width, height, colour, rows, depth=8, filters=None, palette=None, trns=None, interlace=0):

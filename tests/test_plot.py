@@ -2,7 +2,7 @@
 
 import xml.etree.ElementTree as ET
 
-from purenn.plot import nice_ticks, render_svg, write_svg
+from purenn.files.plot import nice_ticks, render_svg, write_svg
 
 
 def test_ticks_are_round_and_cover_the_range():

@@ -18,8 +18,8 @@ import random
 import sys
 import time
 
-from .backends import available_backends, load_core
-from .network import Network
+from ..backends import available_backends, load_core
+from ..network import Network
 
 __all__ = ["run_bench", "NumpyNetwork", "peak_rss_mb"]
 

@@ -9,7 +9,7 @@ precision).
 
 import math
 
-from .errors import ArgumentError, TrainingError
+from ..errors import ArgumentError, TrainingError
 
 # The types whose arithmetic is double precision: float and int (and
 # float's subclasses, such as numpy.float64, which are checked the slow way).

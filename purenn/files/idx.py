@@ -38,7 +38,7 @@ import zlib
 from collections import namedtuple
 
 from .atomic import file_mode
-from .errors import ArgumentError, DataFileError
+from ..errors import ArgumentError, DataFileError
 
 __all__ = ["IdxArray", "IdxWriter", "read_idx", "write_idx", "DTYPES"]
 

@@ -28,9 +28,9 @@ floats), b[l] its n_out biases; activations and deltas are lists.
 
 from itertools import compress
 
-from .mnist_loader import _PIXEL
-from .network import argmax, sigmoid
-from .network2 import ACTIVATIONS, COSTS, copy_velocity, softmax, vectorized_result, _sign
+from ..mnist_loader import _PIXEL
+from ..network import argmax, sigmoid
+from ..network2 import ACTIVATIONS, COSTS, copy_velocity, softmax, vectorized_result, _sign
 
 __all__ = ["EngineBackend"]
 

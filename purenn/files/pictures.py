@@ -25,7 +25,7 @@ import struct
 import zlib
 
 from .atomic import write_bytes
-from .errors import DataFileError
+from ..errors import DataFileError
 
 __all__ = ["read_picture", "read_png", "read_pnm", "write_png", "write_pgm", "digit_grid",
            "to_terminal", "MAX_PIXELS"]

@@ -16,7 +16,7 @@ same to any greyscale picture:
     predict(net, path)                 -> (digit, outputs, the Image fed to the net)
 """
 
-from .mnist_loader import Image
+from ..mnist_loader import Image
 from .pictures import read_picture
 
 __all__ = ["mnist_style", "predict"]

@@ -16,8 +16,8 @@ from array import array
 
 from . import _core
 from ._core import ffi, lib
-from .checks import is_whole_number
-from .errors import ArgumentError
+from ..training.checks import is_whole_number
+from ..errors import ArgumentError
 
 __all__ = ["CoreBackend"]
 
@@ -245,7 +245,7 @@ class _Examples:
 
 
 def _argmax(values):
-    from .network import argmax
+    from ..network import argmax
     return argmax(values)
 
 

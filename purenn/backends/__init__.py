@@ -16,27 +16,27 @@ what is there and why.
 
 import os
 
-from .errors import BackendError
+from ..errors import BackendError
 
 __all__ = ["BACKENDS", "available_backends", "resolve_backend", "core_status", "load_core"]
 
 #: The backend names a Network accepts (besides "auto").
 BACKENDS = ("reference", "python", "c")
 
-_core = None
-_core_error = None
+_c_backend = None
+_c_error = None
 
 
 def _import_core():
     """Import the C core once; remember why if it cannot be imported."""
-    global _core, _core_error
-    if _core is None and _core_error is None:
+    global _c_backend, _c_error
+    if _c_backend is None and _c_error is None:
         try:
-            from . import _cbackend
-            _core = _cbackend.CoreBackend()
+            from . import cbackend
+            _c_backend = cbackend.CoreBackend()
         except ImportError as e:
-            _core_error = str(e) or type(e).__name__
-    return _core
+            _c_error = str(e) or type(e).__name__
+    return _c_backend
 
 
 def core_status():
@@ -44,7 +44,7 @@ def core_status():
     core = _import_core()
     if core is not None:
         return True, core.describe()
-    return False, _core_error
+    return False, _c_error
 
 
 def available_backends():
@@ -70,7 +70,7 @@ def resolve_backend(name=None):
     if name == "c" and _import_core() is None:
         raise BackendError(
             "{}: the C backend was asked for but is not built ({}); reinstall purenn where a C "
-            "compiler and cffi are available, or choose the python backend".format(source, _core_error))
+            "compiler and cffi are available, or choose the python backend".format(source, _c_error))
     return name
 
 
@@ -82,5 +82,5 @@ def load_core(name="c"):
         return EngineBackend()
     core = _import_core()
     if core is None:
-        raise BackendError("the C core is not built ({})".format(_core_error))
+        raise BackendError("the C core is not built ({})".format(_c_error))
     return core

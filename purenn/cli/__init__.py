@@ -26,10 +26,10 @@ import threading
 import time
 from array import array
 
-from . import __version__
-from .backends import BACKENDS, available_backends, core_status, resolve_backend
-from .checks import is_finite_number
-from .errors import ArgumentError, ModelFileError, PurennError, TrainingInterrupted
+from .. import __version__
+from ..backends import BACKENDS, available_backends, core_status, resolve_backend
+from ..training.checks import is_finite_number
+from ..errors import ArgumentError, ModelFileError, PurennError, TrainingInterrupted
 
 __all__ = ["main"]
 
@@ -126,7 +126,7 @@ _COSTS = {"quadratic": "QuadraticCost", "cross-entropy": "CrossEntropyCost",
 
 
 def _train(args, parser):
-    from .progress import Progress
+    from ..training.progress import Progress
 
     backend = resolve_backend(args.backend)
     resumed = _resume(args, parser, backend) if args.resume else None
@@ -169,7 +169,7 @@ def _train(args, parser):
             print("purenn: {} came after the last epoch; finishing".format(signal.Signals(stop.signum).name),
                   file=sys.stderr)
         if args.save:
-            from .network2 import save_network
+            from ..network2 import save_network
             save_network(net, args.save)
             _say("saved the network to {}".format(args.save))
     if resumed is not None:
@@ -178,7 +178,7 @@ def _train(args, parser):
 
 
 def _train_chapter1(args, seed, backend, data_dir, training_data, test_data, load_seconds, progress, stop, resumed):
-    from .network import Network
+    from ..network import Network
 
     net = resumed.net if resumed is not None else Network(args.sizes, seed=seed, backend=backend)
     _say("purenn {}: the chapter-1 network {}, backend {} ({})".format(
@@ -202,8 +202,8 @@ def _train_chapter1(args, seed, backend, data_dir, training_data, test_data, loa
 
 def _train_network2(args, seed, backend, data_dir, training_data, validation_data, test_data,
                     load_seconds, progress, stop=None, resumed=None):
-    from . import network2
-    from .plot import write_svg
+    from .. import network2
+    from ..files.plot import write_svg
 
     cost = getattr(network2, _COSTS[args.cost or "cross-entropy"])
     if resumed is not None:
@@ -368,7 +368,7 @@ class _StopNow(KeyboardInterrupt):
 def _stopped(args, interrupted, signum, data_dir, datasets):
     """Save a checkpoint of the stopped run (trained on `datasets`: training,
     validation, test), say how to resume it; the exit status."""
-    from . import checkpoint
+    from ..training import checkpoint
 
     command = {name: getattr(args, name) for name in _RUN_OPTIONS}
     command.update(data=os.path.abspath(data_dir), save=args.save and os.path.abspath(args.save),
@@ -403,7 +403,7 @@ _DEFAULT_CHECKPOINT = "purenn-checkpoint.json"
 
 def _resume(args, parser, backend):
     """Load the checkpoint of --resume and take the run's options from it."""
-    from . import checkpoint
+    from ..training import checkpoint
 
     given = _options_given(args.argv)
     for name in sorted(given - set(_RESUME_MAY_CHANGE)):
@@ -505,8 +505,8 @@ def _fingerprint(*datasets):
 
 
 def _evaluate(args, parser):
-    from .mnist_loader import find_data_dir, load_data_wrapper
-    from .network2 import load
+    from ..mnist_loader import find_data_dir, load_data_wrapper
+    from ..network2 import load
 
     net = load(args.model, backend=args.backend)
     data_dir = find_data_dir(args.data)
@@ -529,7 +529,7 @@ def _evaluate(args, parser):
 def _load(args, parser):
     """(data_dir, training, validation, test, seconds) for --data, --train-limit,
     --test-limit, checked against --sizes."""
-    from .mnist_loader import find_data_dir, load_data_wrapper
+    from ..mnist_loader import find_data_dir, load_data_wrapper
 
     data_dir = find_data_dir(args.data)
     started = time.perf_counter()
@@ -588,22 +588,22 @@ def _backend_list(text):
 
 def _baseline(args, parser):
     if args.method == "darkness":
-        from .mnist_average_darkness import run
+        from ..mnist_average_darkness import run
         run(args.data)
     else:
-        from .mnist_svm import run
+        from ..mnist_svm import run
         run(args.data, D=args.features, gamma=args.gamma, epochs=args.epochs, train_limit=args.train_limit,
             test_limit=args.test_limit, seed=args.seed, backend=args.backend, out=_say)
     return 0
 
 
 def _expand(args, parser):
-    from .expand_mnist import expand
-    from .progress import Progress
+    from ..expand_mnist import expand
+    from ..training.progress import Progress
 
     progress = None if args.quiet else Progress(sys.stderr)
     started = time.perf_counter()
-    from .mnist_loader import default_validation_size
+    from ..mnist_loader import default_validation_size
     count, validation = expand(args.out, args.data, seed=args.seed, progress=progress)
     usual = default_validation_size(count + validation)
     _say("wrote {} shuffled training images and {} validation images, and the test images, to {} in "
@@ -615,7 +615,7 @@ def _expand(args, parser):
 
 def _load_model(path, backend):
     """A saved network that reads 28 x 28 digits: 784 inputs, at least 10 outputs."""
-    from .network2 import load
+    from ..network2 import load
     net = load(path, backend=backend)
     if net.sizes[0] != 784:
         raise ArgumentError("{}: the network takes {} inputs, not the 784 pixels of a 28 x 28 digit".format(
@@ -626,8 +626,8 @@ def _load_model(path, backend):
 
 
 def _predict(args, parser):
-    from .pictures import write_png
-    from .predict import predict
+    from ..files.pictures import write_png
+    from ..files.handwriting import predict
 
     net = _load_model(args.model, args.backend)
     for n, path in enumerate(args.images):
@@ -647,8 +647,8 @@ def _predict(args, parser):
 
 
 def _show(args, parser):
-    from .mnist_loader import find_data_dir, load_data
-    from .pictures import to_terminal
+    from ..mnist_loader import find_data_dir, load_data
+    from ..files.pictures import to_terminal
 
     _, _, (images, labels) = load_data(find_data_dir(args.data))
     net = _load_model(args.model, args.backend) if args.model else None
@@ -666,9 +666,9 @@ def _show(args, parser):
 
 
 def _misclassified(args, parser):
-    from .mnist_loader import find_data_dir, load_data_wrapper
-    from .network import argmax
-    from .pictures import digit_grid, write_png
+    from ..mnist_loader import find_data_dir, load_data_wrapper
+    from ..network import argmax
+    from ..files.pictures import digit_grid, write_png
 
     net = _load_model(args.model, args.backend)
     _, _, test_data = load_data_wrapper(find_data_dir(args.data))

@@ -36,9 +36,9 @@ import json
 import os
 from array import array
 
-from .atomic import write_text
+from ..files.atomic import write_text
 from .checks import is_finite_number, is_whole_number
-from .errors import ArgumentError, ModelFileError
+from ..errors import ArgumentError, ModelFileError
 
 __all__ = ["Checkpoint", "save", "load"]
 
@@ -190,7 +190,7 @@ def _check_shaped(values, shape, name):
 def save(filename, net, state, command=None):
     """Write `net`, the training `state` and the command's options to
     `filename` as JSON, atomically (never half a file)."""
-    from .network2 import network_dict
+    from ..network2 import network_dict
 
     data = {"format": FORMAT, "version": VERSION, "network": network_dict(net, filename),
             "training": state, "command": command}
@@ -201,8 +201,8 @@ def load(filename, *, backend=None):
     """Read a checkpoint written by save: Checkpoint(net, state, command).
     The network is the chapter-1 Network or network2's, as the state says;
     anything damaged or inconsistent is a ModelFileError naming the file."""
-    from . import network
-    from .network2 import network_from_dict, read_json
+    from .. import network
+    from ..network2 import network_from_dict, read_json
 
     filename = os.fspath(filename)
     data = read_json(filename)
