@@ -28,7 +28,7 @@ import random
 from .files.atomic import write_bytes
 from .errors import ArgumentError
 from .files.idx import IdxWriter, read_idx
-from .mnist_loader import FILE_NAMES, _file_in, find_data_dir, default_validation_size
+from .mnist_loader import FILE_NAMES, file_in, find_data_dir, default_validation_size
 
 __all__ = ["SHIFTS", "shift", "shifts", "expand"]
 
@@ -67,8 +67,8 @@ def expand(out_dir, data_dir=None, seed=0, progress=None):
     if os.path.abspath(out_dir) == os.path.abspath(data_dir):
         raise ArgumentError("out_dir: {} is the data directory itself; choose another".format(out_dir))
     os.makedirs(out_dir, exist_ok=True)
-    images = read_idx(_file_in(data_dir, FILE_NAMES[0]))
-    labels = read_idx(_file_in(data_dir, FILE_NAMES[1]))
+    images = read_idx(file_in(data_dir, FILE_NAMES[0]))
+    labels = read_idx(file_in(data_dir, FILE_NAMES[1]))
     n, rows, cols = images.shape
     size = rows * cols
     pixels = images.data.tobytes()
@@ -96,7 +96,7 @@ def expand(out_dir, data_dir=None, seed=0, progress=None):
     if progress is not None:
         progress(count, count)
     for name in FILE_NAMES[2:]:
-        source = _file_in(data_dir, name)
+        source = file_in(data_dir, name)
         target = os.path.join(out_dir, os.path.basename(source))
         with open(source, "rb") as f:
             write_bytes(target, f.read())

@@ -58,7 +58,7 @@ def default_validation_size(n):
 
 # Every pixel is one of 256 values, so every image can share these 256 float
 # objects instead of making 784 new ones: a quarter of the memory, and faster.
-_PIXEL = [byte / 256 for byte in range(256)]
+PIXEL_VALUES = [byte / 256 for byte in range(256)]
 
 
 class Image(Sequence):
@@ -81,11 +81,11 @@ class Image(Sequence):
 
     def __getitem__(self, index):
         if isinstance(index, slice):
-            return [_PIXEL[b] for b in self.pixels[index]]
-        return _PIXEL[self.pixels[index]]
+            return [PIXEL_VALUES[b] for b in self.pixels[index]]
+        return PIXEL_VALUES[self.pixels[index]]
 
     def __iter__(self):
-        return map(_PIXEL.__getitem__, self.pixels)
+        return map(PIXEL_VALUES.__getitem__, self.pixels)
 
     def __eq__(self, other):
         if isinstance(other, Image):
@@ -111,7 +111,7 @@ def _bundled_dirs():
     yield os.path.join(os.path.dirname(here), "data")  # a checkout: ./data
 
 
-def _file_in(directory, name):
+def file_in(directory, name):
     """The path of `name` or `name`.gz in `directory`, or None."""
     for candidate in (name, name + ".gz"):
         path = os.path.join(directory, candidate)
@@ -131,7 +131,7 @@ def find_data_dir(data_dir=None):
         source = "PURENN_DATA"
     if data_dir is None:
         for candidate in _bundled_dirs():
-            if all(_file_in(candidate, name) for name in FILE_NAMES):
+            if all(file_in(candidate, name) for name in FILE_NAMES):
                 return candidate
         raise DataFileError(
             next(_bundled_dirs()),
@@ -141,7 +141,7 @@ def find_data_dir(data_dir=None):
     if not os.path.isdir(data_dir):
         raise DataFileError(repr(data_dir) if not data_dir else data_dir,
                             "not a directory (the {}: expected one holding the MNIST files)".format(source))
-    missing = [name for name in FILE_NAMES if _file_in(data_dir, name) is None]
+    missing = [name for name in FILE_NAMES if file_in(data_dir, name) is None]
     if missing:
         raise DataFileError(
             data_dir,
@@ -204,8 +204,8 @@ def _read_labels(path):
 
 
 def _read_pair(data_dir, images_name, labels_name):
-    images_path = _file_in(data_dir, images_name)
-    labels_path = _file_in(data_dir, labels_name)
+    images_path = file_in(data_dir, images_name)
+    labels_path = file_in(data_dir, labels_name)
     labels = _read_labels(labels_path)
     images = _read_images(images_path)
     if len(images) != len(labels):
@@ -276,6 +276,6 @@ def _check_labels(data_dir, name, labels, offset=0):
     for i, label in enumerate(labels):
         if label >= NUM_CLASSES:
             raise DataFileError(
-                _file_in(data_dir, name),
+                file_in(data_dir, name),
                 "label {} of item {} is not a digit from 0 to {}".format(label, offset + i, NUM_CLASSES - 1),
             )

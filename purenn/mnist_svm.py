@@ -26,12 +26,11 @@ is practical on a few thousand images.
 import math
 import random
 import time
-from array import array
 
 from .backends import load_core, resolve_backend
+from .backends.engine import nonzeros, sparse_weighted_inputs
+from .linalg import argmax
 from .mnist_loader import load_data
-from .backends.engine import _nonzeros, _weighted_inputs
-from .network import argmax
 
 __all__ = ["FeatureMap", "features", "LinearSVM", "run"]
 
@@ -51,9 +50,9 @@ class FeatureMap:
 
 def features(fmap, x):
     """phi(x)_d = scale * cos(w_d . x + b_d): the directions' weighted inputs, computed as a
-    layer's are (network.weighted_inputs; here the engine's form, over the non-zero x_k only)."""
-    nz, values = _nonzeros(x)
-    return [fmap.scale * math.cos(z_d) for z_d in _weighted_inputs(fmap.directions, fmap.phases, nz, values)]
+    layer's are (linalg.weighted_inputs; here the engine's form, over the non-zero x_k only)."""
+    nz, values = nonzeros(x)
+    return [fmap.scale * math.cos(z_d) for z_d in sparse_weighted_inputs(fmap.directions, fmap.phases, nz, values)]
 
 
 class LinearSVM:
@@ -101,55 +100,6 @@ class LinearSVM:
         return argmax(self.scores(features(self.fmap, x)))
 
 
-class _CoreSVM:
-    """The same training and prediction run by the C core, over flat arrays."""
-
-    def __init__(self, svm, images):
-        from .backends.cbackend import _pack_rows, _ptr
-        core = load_core("c")  # raises BackendError if not built
-        del core
-        self.svm = svm
-        fmap = svm.fmap
-        self._ptr = _ptr
-        self.WT = array("d", [fmap.directions[d][k] for k in range(fmap.n_in) for d in range(fmap.D)])
-        self.b = array("d", fmap.phases)
-        self.X = _pack_rows(images, fmap.n_in, "images")
-
-    def _weights(self):
-        return array("d", [w for w_c in self.svm.weights for w in w_c]), array("d", self.svm.bias)
-
-    def train_epoch(self, labels, order):
-        from .backends._core import ffi, lib
-        svm, fmap = self.svm, self.svm.fmap
-        W, bias = self._weights()
-        step = ffi.new("int64_t *", svm.step)
-        status = lib.pn_svm_epoch(self._ptr("double[]", self.WT), self._ptr("double[]", self.b), fmap.scale,
-                                  self._ptr("double[]", self.X), self._ptr("int64_t[]", array("q", labels)),
-                                  self._ptr("int64_t[]", array("q", order)), len(order), fmap.n_in, fmap.D,
-                                  svm.classes, self._ptr("double[]", W), self._ptr("double[]", bias),
-                                  svm.eta0, svm.lmbda, step)
-        if status != 0:
-            raise MemoryError("the C core could not allocate its workspace for the SVM")
-        svm.weights = [W[c * fmap.D:(c + 1) * fmap.D].tolist() for c in range(svm.classes)]
-        svm.bias = bias.tolist()
-        svm.step = step[0]
-
-    def predict_all(self, images):
-        from .backends.cbackend import _pack_rows
-        from .backends._core import lib
-        svm, fmap = self.svm, self.svm.fmap
-        W, bias = self._weights()
-        X = _pack_rows(images, fmap.n_in, "images")
-        labels = array("q", [0]) * len(images)
-        status = lib.pn_svm_predict(self._ptr("double[]", self.WT), self._ptr("double[]", self.b), fmap.scale,
-                                    self._ptr("double[]", X), len(images), fmap.n_in, fmap.D, svm.classes,
-                                    self._ptr("double[]", W), self._ptr("double[]", bias),
-                                    self._ptr("int64_t[]", labels))
-        if status != 0:
-            raise MemoryError("the C core could not allocate its workspace for the SVM")
-        return labels.tolist()
-
-
 def run(data_dir=None, D=2000, gamma=0.02, epochs=5, eta0=0.1, lmbda=1e-5, train_limit=None,
         test_limit=None, seed=0, backend=None, out=print):
     """Train the SVM on the training images and score it on the test images;
@@ -164,7 +114,7 @@ def run(data_dir=None, D=2000, gamma=0.02, epochs=5, eta0=0.1, lmbda=1e-5, train
     rng = random.Random(seed)
     order = list(range(len(train_images)))
     if backend == "c":
-        core = _CoreSVM(svm, train_images)
+        core = load_core("c").svm(svm, train_images)  # BackendError if the C core is not built
         for _ in range(epochs):
             rng.shuffle(order)
             core.train_epoch(train_labels, order)

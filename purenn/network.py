@@ -3,43 +3,37 @@
 A module to implement the stochastic gradient descent learning algorithm
 for a feedforward neural network: sigmoid neurons, the quadratic cost,
 gradients calculated using backpropagation.  It follows Michael Nielsen's
-network.py line for line, with Python lists where the book has NumPy arrays,
-so it can be read beside the book.  It favours clarity over speed; the C
-core (purenn.backends) runs the same arithmetic many times faster.
+network.py line for line, with Python lists where the book has NumPy arrays
+(purenn.linalg has the few NumPy operations the book uses), so it can be
+read beside the book.  It favours clarity over speed.
+
+SGD calls update_mini_batch, which calls backprop, which calls
+cost_derivative: edit one of them, or override it in a subclass, and that
+is what is trained.  The Python engine and the C core (purenn.backends) run
+the same arithmetic many times faster, bit for bit -- for a network whose
+book methods are purenn's own; a network that changes one runs this code.
+What a long run needs beyond the book's loop (stopping and resuming,
+progress, timing, divergence checks) is purenn.training.run.
 
 Shapes, for a layer of n_in inputs and n_out neurons:
     w   n_out x n_in    w[j][k] is the weight from neuron k to neuron j
     b   n_out           b[j] the bias of neuron j
     a   n_in            the activations coming in
     z   n_out           the weighted inputs, z[j] = w[j] . a + b[j]
-
-Where the book writes one NumPy expression, this module calls one of the
-small functions below (`weighted_inputs` for np.dot(w, a) + b, and so on).
-Each of them fixes the order in which its numbers are added, because the
-C core must add them in exactly that order to get exactly the same bits:
-
-*   A sum starts from 0.0 and adds its terms from the first index up.
-*   Products with an input that is exactly zero are left out of `dot` and
-    `outer`: most MNIST pixels are 0, and adding w * 0.0 to a sum changes
-    nothing, save that a NaN or infinite weight would poison it.  So a
-    non-finite weight meets a zero pixel without harm here (NumPy would
-    give NaN); the C core does the same.
 """
 
 import math
 import random
-import time
 
-from .backends import load_core, resolve_backend
-from .training.checks import (check_count, check_data, check_finite_after_epoch, check_number, check_numbers,
-                     check_params, check_sizes)
-from .training.checkpoint import make_state, resume_point
-from .errors import ArgumentError, TrainingInterrupted
+from .backends import Examples, choose_backend, fast_backend
+from .linalg import add, argmax, outer, subtract_scaled, transpose_times, weighted_inputs
+from .training.checks import check_data, check_mini_batch, check_numbers, check_params, check_sizes
+from .training.run import TrainingRun
 
-__all__ = ["Network", "sigmoid", "sigmoid_prime"]
+__all__ = ["Network", "QuadraticCost", "sigmoid", "sigmoid_prime"]
 
 
-#### The arithmetic: each function here has a twin in csrc/purenn_core.c
+#### The arithmetic: each function here has a twin in csrc/
 
 def sigmoid(z):
     """The sigmoid function 1 / (1 + e^-z) of one number z."""
@@ -57,60 +51,25 @@ def sigmoid_prime(z):
     return sigmoid(z) * (1.0 - sigmoid(z))
 
 
-def dot(w_j, a):
-    """w_j . a, the terms added in index order; terms with a[k] == 0 skipped."""
-    total = 0.0
-    for w_jk, a_k in zip(w_j, a):
-        if a_k != 0.0:
-            total += w_jk * a_k
-    return total
+class QuadraticCost:
+    """The quadratic cost of chapter 1, C = ||a - y||^2 / 2 per example, as
+    chapter 3's network2 writes a cost: fn and the output error delta.  The
+    chapter-1 network's cost_derivative is its derivative dC/da = a - y."""
 
+    output = "sigmoid"  # the output neurons this cost goes with
 
-def weighted_inputs(w, a, b):
-    """z = w a + b (the book's np.dot(w, a) + b): n_out numbers."""
-    return [dot(w_j, a) + b_j for w_j, b_j in zip(w, b)]
+    @staticmethod
+    def fn(a, y):
+        """The cost of output a when y was desired."""
+        total = 0.0
+        for a_j, y_j in zip(a, y):
+            total += (a_j - y_j) * (a_j - y_j)
+        return 0.5 * total
 
-
-def transpose_times(w, delta):
-    """w^T delta (the book's np.dot(w.transpose(), delta)): n_in numbers.
-
-    Entry k is sum over j of w[j][k] * delta[j], added for j = 0, 1, ...
-    """
-    result = [0.0] * len(w[0])
-    for w_j, delta_j in zip(w, delta):
-        for k, w_jk in enumerate(w_j):
-            result[k] += w_jk * delta_j
-    return result
-
-
-def outer(delta, a):
-    """delta a^T (the book's np.dot(delta, a.transpose())): n_out x n_in.
-
-    Where a[k] == 0 the entry is -0.0, not delta_j * 0: x + (-0.0) is x for
-    every x, bit for bit, so adding this gradient skips those terms as `dot`
-    does.
-    """
-    return [[delta_j * a_k if a_k != 0.0 else -0.0 for a_k in a] for delta_j in delta]
-
-
-def add(u, v):
-    """u + v, entry by entry."""
-    return [u_i + v_i for u_i, v_i in zip(u, v)]
-
-
-def descend(params, nabla, rate):
-    """params - rate * nabla, entry by entry: one step of gradient descent."""
-    return [p - rate * n for p, n in zip(params, nabla)]
-
-
-def argmax(values):
-    """The index of the largest value; the first one on a tie, as np.argmax.
-    (Unlike np.argmax, a NaN wins only in first place: NaN > v is false.)"""
-    best = 0
-    for i, v in enumerate(values):
-        if v > values[best]:
-            best = i
-    return best
+    @staticmethod
+    def delta(z, a, y):
+        """The error delta of the output layer: (a - y) * sigmoid'(z), with sigmoid'(z) = a (1 - a)."""
+        return [(a_j - y_j) * (a_j * (1.0 - a_j)) for a_j, y_j in zip(a, y)]
 
 
 #### The network
@@ -131,11 +90,21 @@ class Network:
     Python engine).  All give the same numbers.  See purenn.backends.
     """
 
+    #: What the fast backends do in their own code.  A subclass that overrides
+    #: one of these runs on the reference (purenn.backends.choose_backend).
+    BOOK_METHODS = ("feedforward", "update_mini_batch", "backprop", "evaluate", "cost_derivative")
+
+    # As the backends see every network: this one is network2's sigmoid
+    # network with the quadratic cost, no dropout.
+    cost = QuadraticCost
+    activation = "sigmoid"
+    dropout = 0.0
+
     def __init__(self, sizes, *, seed=None, backend=None):
         sizes = check_sizes(sizes)
         self.num_layers = len(sizes)
         self.sizes = sizes
-        self.backend = resolve_backend(backend)
+        self.backend = choose_backend(backend, self)
         self.seed = seed
         self.rng = random.Random(seed)
         gauss = self.rng.gauss
@@ -150,109 +119,55 @@ class Network:
         """Return the output of the network if `a` (a list of sizes[0] numbers) is input."""
         check_numbers(a, self.sizes[0], "a")
         check_params(self)
-        if self.backend != "reference":
-            return load_core(self.backend).feedforward(self, a)
+        core = fast_backend(self)
+        if core is not None:
+            return core.feedforward(self, a)
         for b, w in zip(self.biases, self.weights):
             a = [sigmoid(z) for z in weighted_inputs(w, a, b)]
         return a
 
     def SGD(self, training_data, epochs, mini_batch_size, eta, test_data=None, progress=None, *,
             stop=None, resume=None):
-        """Train the network using mini-batch stochastic gradient descent.
+        """Train the neural network using mini-batch stochastic gradient
+        descent.  The `training_data` is a list of tuples (x, y) representing
+        the training inputs and the desired outputs.  If `test_data` (a list
+        of (x, digit)) is provided then the network will be evaluated against
+        the test data after each epoch, and partial progress printed out.
+        This is useful for tracking progress, but slows things down
+        substantially.  Returns the list of per-epoch evaluation results.
 
-        `training_data` is a list of tuples (x, y): the inputs and the
-        desired outputs.  If `test_data` (a list of (x, digit)) is given, the
-        network is evaluated against it after each epoch and the result
-        printed -- useful for tracking progress, but it slows things down.
-        `progress`, if given, is called as progress(done, total) with the
-        number of training examples done in the epoch.
-
-        Unlike the book, the caller's list is not shuffled in place: the
-        positions are.  Returns the list of per-epoch evaluation results.
-
-        `stop`, if given, is called between mini-batches and between epochs;
-        when it returns true, SGD raises TrainingInterrupted, and
-        SGD(..., resume=that exception's state) later carries on to exactly
-        the weights of an uninterrupted run (see purenn.checkpoint).
+        Beyond the book (purenn.training.run): the caller's list is not
+        shuffled in place, the positions are; `progress(done, total)` is told
+        how many training examples of the epoch are done; `stop()` is asked
+        between mini-batches, and when it says yes SGD raises
+        TrainingInterrupted, whose state SGD(..., resume=state) carries on
+        to exactly the weights of an uninterrupted run.
         """
-        training_data = list(training_data)
-        test_data = list(test_data) if test_data else None
-        check_count(epochs, "epochs", minimum=0)
-        check_count(mini_batch_size, "mini_batch_size", minimum=1)
-        check_number(eta, "eta")
-        if not training_data:
-            raise ArgumentError("training_data: empty")
-        check_params(self)
-        check_data(training_data, self.sizes, "training_data", labelled=False)
-        if test_data:
-            check_data(test_data, self.sizes, "test_data", labelled=True)
-        n = len(training_data)
-        eta = float(eta)
-        # The engine or the C core is handed the data once, here, not per mini-batch;
-        # the "reference" backend runs the book's loop below as written.
-        core = (load_core(self.backend).trainer(self, training_data, test_data)
-                if self.backend != "reference" else None)
-        order = list(range(n))  # we shuffle the positions, not the caller's list
-        results = []
-        # Where to start: the beginning, or where an interrupted run stopped.
-        settings = {"n": n, "mini_batch_size": mini_batch_size, "eta": eta}
-        first, done = 0, 0
-        if resume is not None:
-            first, done, order, history = resume_point(self, resume, "network", settings, epochs)
-            results = list(history["results"])
-
-        def interrupted(epoch, done, rng_state, order):
-            state = make_state(self, "network", settings, epoch, done, rng_state, order, {"results": list(results)})
-            return TrainingInterrupted(self, state, n)
-
-        for j in range(first, epochs):
-            if stop is not None and done == 0 and stop():
-                raise interrupted(j, 0, self.rng.getstate(), order)
-            started = time.perf_counter()
-            rng_state, unshuffled = self.rng.getstate(), list(order)
-            self.rng.shuffle(order)
-            if core is not None:
-                done = core.epoch(order, mini_batch_size, eta, progress, start=done, stop=stop)
+        run = TrainingRun(self, "network", training_data, epochs, mini_batch_size, eta,
+                          evaluation_data=test_data, evaluation_name="test_data", progress=progress, stop=stop,
+                          resume=resume)
+        test_data, results = run.evaluation_data, run.history["results"]
+        for j in run.epochs():
+            run.shuffle()
+            if run.core is not None:
+                run.core_epoch()  # the same mini-batches, in the engine or the C core
             else:
-                if progress is not None:
-                    progress(done, n)
-                for k in range(done, n, mini_batch_size):
-                    mini_batch = [training_data[i] for i in order[k:k + mini_batch_size]]
-                    self._update_mini_batch(mini_batch, eta)
-                    done = min(k + mini_batch_size, n)
-                    if progress is not None:
-                        progress(done, n)
-                    if stop is not None and done < n and stop():
-                        break
-            if done < n:
-                raise interrupted(j, done, rng_state, unshuffled)
-            done = 0
-            seconds = time.perf_counter() - started
-            check_finite_after_epoch(self, j, eta)
+                for mini_batch in run.mini_batches():
+                    self.update_mini_batch(mini_batch, eta)
             if test_data:
-                correct = core.evaluate() if core is not None else self._count_correct(test_data)
-                results.append(correct)
+                results.append(self.evaluate(test_data))
                 print("Epoch {0}: {1} / {2}, {3:.2f}% correct, {4:.2f} s".format(
-                    j, correct, len(test_data), 100.0 * correct / len(test_data), seconds), flush=True)
+                    j, results[-1], len(test_data), 100.0 * results[-1] / len(test_data), run.seconds), flush=True)
             else:
-                print("Epoch {0} complete, {1:.2f} s".format(j, seconds), flush=True)
+                print("Epoch {0} complete, {1:.2f} s".format(j, run.seconds), flush=True)
         return results
 
     def update_mini_batch(self, mini_batch, eta):
-        """Update the weights and biases by one step of gradient descent,
-        using backpropagation on a single mini batch: a list of (x, y)."""
-        mini_batch = list(mini_batch)
-        if not mini_batch:
-            raise ArgumentError("mini_batch: empty")
-        check_params(self)
-        check_data(mini_batch, self.sizes, "mini_batch", labelled=False)
-        check_number(eta, "eta")
-        if self.backend != "reference":
-            return load_core(self.backend).update_mini_batch(self, mini_batch, float(eta))
-        self._update_mini_batch(mini_batch, float(eta))
-
-    def _update_mini_batch(self, mini_batch, eta):
-        # update_mini_batch without the checks, which SGD has made once for all
+        """Update the network's weights and biases by applying gradient
+        descent using backpropagation to a single mini batch.  The
+        `mini_batch` is a list of tuples (x, y), and `eta` is the learning
+        rate."""
+        check_mini_batch(self, mini_batch, eta)
         nabla_b = [[0.0] * len(b) for b in self.biases]
         nabla_w = [[[0.0] * len(w_j) for w_j in w] for w in self.weights]
         for x, y in mini_batch:
@@ -261,17 +176,14 @@ class Network:
             nabla_w = [[add(nw_j, dnw_j) for nw_j, dnw_j in zip(nw, dnw)]
                        for nw, dnw in zip(nabla_w, delta_nabla_w)]
         rate = eta / len(mini_batch)
-        self.weights = [[descend(w_j, nw_j, rate) for w_j, nw_j in zip(w, nw)]
+        self.weights = [[subtract_scaled(w_j, nw_j, rate) for w_j, nw_j in zip(w, nw)]
                         for w, nw in zip(self.weights, nabla_w)]
-        self.biases = [descend(b, nb, rate) for b, nb in zip(self.biases, nabla_b)]
+        self.biases = [subtract_scaled(b, nb, rate) for b, nb in zip(self.biases, nabla_b)]
 
     def backprop(self, x, y):
-        """Return a tuple (nabla_b, nabla_w) representing the gradient of the
-        cost function C_x for one example.  nabla_b and nabla_w are
-        layer-by-layer lists shaped like self.biases and self.weights.
-
-        This is the reference computation; it runs in Python on every backend.
-        """
+        """Return a tuple (nabla_b, nabla_w) representing the gradient for
+        the cost function C_x.  nabla_b and nabla_w are layer-by-layer lists,
+        shaped like self.biases and self.weights."""
         nabla_b = [None] * len(self.biases)
         nabla_w = [None] * len(self.weights)
         # feedforward
@@ -304,22 +216,19 @@ class Network:
 
     def evaluate(self, test_data):
         """Return the number of test inputs for which the neural network
-        outputs the correct result.  The network's output is the index of
-        whichever neuron in the final layer has the highest activation."""
-        test_data = list(test_data)
+        outputs the correct result.  Note that the neural network's output
+        is assumed to be the index of whichever neuron in the final layer
+        has the highest activation."""
         check_params(self)
         check_data(test_data, self.sizes, "test_data", labelled=True)
-        return self._count_correct(test_data)
+        core = fast_backend(self)
+        if core is not None:  # all the inputs in one go
+            test_data = Examples.of(test_data, labelled=True, n_out=self.sizes[-1])
+            predictions = core.classify(self, test_data)
+            return sum(int(p == y) for p, y in zip(predictions, test_data.labels))
+        test_results = [(argmax(self.feedforward(x)), y) for (x, y) in test_data]
+        return sum(int(x == y) for (x, y) in test_results)
 
     def cost_derivative(self, output_activations, y):
         """Return the vector of partial derivatives dC_x/da for the output activations."""
         return [a_j - y_j for a_j, y_j in zip(output_activations, y)]
-
-    #### Helpers
-
-    def _count_correct(self, test_data):
-        if self.backend != "reference":
-            predictions = load_core(self.backend).classify(self, [x for x, _ in test_data])
-        else:
-            predictions = [argmax(self.feedforward(x)) for x, _ in test_data]
-        return sum(int(p == y) for p, (_, y) in zip(predictions, test_data))

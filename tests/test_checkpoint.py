@@ -39,8 +39,8 @@ def small_c_calls(monkeypatch):
     """The C core asks stop() after every call into C; make the calls 20
     examples long so that it can stop inside these small epochs too."""
     if core_status()[0]:
-        from purenn.backends import cbackend as _cbackend
-        monkeypatch.setattr(_cbackend, "_EXAMPLES_PER_CALL", 20)
+        from purenn.backends import cbackend
+        monkeypatch.setattr(cbackend, "EXAMPLES_PER_CALL", 20)
 
 
 class StopAt:
@@ -260,13 +260,20 @@ def test_a_chapter1_checkpoint_loads_as_a_chapter1_network(data, tmp_path):
 
 
 def test_the_c_core_refuses_a_start_that_is_not_a_mini_batch_boundary(data, core):
-    from purenn.backends import cbackend as _cbackend
+    from purenn.backends import Examples, load_core
 
     net = network.Network([784, 5, 10], seed=1, backend="c")
-    trainer = _cbackend._Trainer(net, data[0])
+    trainer = load_core("c").trainer(net, Examples(data[0], labelled=False, n_out=10), N_TRAIN, 0.0, 0.0, 0.0, None)
     before = flat_hexes(net)
-    for start in (-10, 5, N_TRAIN + 10, 1.0, True):
-        with pytest.raises(ArgumentError, match="start: "):
-            trainer.epoch(list(range(N_TRAIN)), 10, 3.0, start=start)
+    trainer.begin_epoch(list(range(N_TRAIN)), None)
+    for begin in (-10, 5, N_TRAIN + 10, 1.0, True):
+        with pytest.raises(ArgumentError, match="begin: "):
+            trainer.train(begin, N_TRAIN, 10, 3.0)
+    for end in (N_TRAIN + 1, 5.0, -1):
+        with pytest.raises(ArgumentError, match="end: "):
+            trainer.train(0, end, 10, 3.0)
+    with pytest.raises(ArgumentError, match="batch: "):
+        trainer.train(0, N_TRAIN, 0, 3.0)
+    trainer.train(N_TRAIN, N_TRAIN, 10, 3.0)
+    trainer.end_epoch()
     assert flat_hexes(net) == before
-    assert trainer.epoch(list(range(N_TRAIN)), 10, 3.0, start=N_TRAIN) == N_TRAIN and flat_hexes(net) == before

@@ -116,7 +116,8 @@ def test_svm_features_approximate_the_rbf_kernel():
 
 def test_svm_in_c_matches_the_python_twin_bit_for_bit(core, mnist):
     import random
-    from purenn.mnist_svm import FeatureMap, LinearSVM, _CoreSVM
+    from purenn.backends.csvm import CoreSVM
+    from purenn.mnist_svm import FeatureMap, LinearSVM
     training, _, test = mnist
     images = [x for x, _ in training[:150]]
     labels = [y.index(1.0) for _, y in training[:150]]
@@ -125,7 +126,7 @@ def test_svm_in_c_matches_the_python_twin_bit_for_bit(core, mnist):
     random.Random(4).shuffle(order)
     svms[0].train_epoch(list(zip(images, labels)), order)
     svms[0].train_epoch(list(zip(images, labels)), order[::-1])
-    core_svm = _CoreSVM(svms[1], images)
+    core_svm = CoreSVM(svms[1], images)
     core_svm.train_epoch(labels, order)
     core_svm.train_epoch(labels, order[::-1])
     assert svms[1].step == svms[0].step == 300

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from purenn import network2
+from purenn.files import modelfile
 from purenn.training import checkpoint
 from purenn.errors import PurennError, TrainingInterrupted
 from purenn.files.idx import read_idx, write_idx
@@ -115,7 +116,7 @@ def _checkpoint_document():
         net.SGD(training, 2, 2, 0.5, momentum=0.5, stop=lambda: calls.append(1) or len(calls) == 2)
     except TrainingInterrupted as e:
         return {"format": checkpoint.FORMAT, "version": checkpoint.VERSION,
-                "network": network2.network_dict(net, "-"), "training": e.state, "command": {"seed": 0}}
+                "network": modelfile.network_dict(net, "-"), "training": e.state, "command": {"seed": 0}}
     raise AssertionError("SGD did not stop")
 
 

@@ -173,8 +173,8 @@ def test_every_option_learns(backend, runs, name):
 
 def test_dropout_masks_come_from_the_networks_rng(backend):
     a, b = (Network([4, 6, 5, 2], seed=9, dropout=0.25, backend=backend) for _ in range(2))
-    masks = a._dropout_masks(100)
-    assert masks == b._dropout_masks(100)
+    masks = a.dropout_masks(100)
+    assert masks == b.dropout_masks(100)
     assert len(masks) == 100 * 11 and set(masks) == {0, 1}
     assert 0.15 < masks.count(0) / len(masks) < 0.35
 
@@ -391,14 +391,15 @@ def test_training_that_diverges_stops_with_a_message_and_nothing_is_saved(backen
 def test_a_diverging_run_from_the_command_line_is_one_line_and_saves_nothing(tmp_path, capsys, monkeypatch):
     from purenn import cli
     from purenn.errors import TrainingError
-    real_check = network2.check_finite_after_epoch
+    from purenn.training import run
+    real_check = run.check_finite_after_epoch
 
     def diverging_in_epoch_1(net, epoch, eta, cost=None):  # as if the weights overflowed then
         if epoch == 1:
             raise TrainingError("training diverged in epoch 1: the weights became NaN or infinite; "
                                 "try a smaller eta than {}".format(eta))
         real_check(net, epoch, eta, cost)
-    monkeypatch.setattr(network2, "check_finite_after_epoch", diverging_in_epoch_1)
+    monkeypatch.setattr(run, "check_finite_after_epoch", diverging_in_epoch_1)
     from purenn.files.idx import write_idx
     data = tmp_path / "data"
     data.mkdir()

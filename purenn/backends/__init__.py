@@ -1,26 +1,75 @@
 """Which implementation computes: the reference, the Python engine or the C core.
 
-    "reference"  the teaching code of purenn.network and purenn.network2,
-                 run as written: the specification, and slow
-    "python"     the Python engine (purenn.engine): standard library only,
-                 the same numbers bit for bit, several times faster
-    "c"          the C core in csrc/, built by cffi at install time when a
-                 C compiler and cffi are at hand; the same numbers again
+    "reference"  the book's code in purenn.network and purenn.network2, run
+                 as written: the specification, and slow
+    "python"     the Python engine (engine.py): standard library only, the
+                 same numbers bit for bit, several times faster
+    "c"          the C core in csrc/ (glue: cbackend.py), built by cffi at
+                 install time when a C compiler and cffi are at hand; the
+                 same numbers again, many times faster
     "auto"       "c" when it is built, else "python"
 
-A Network takes `backend=`; None means $PURENN_BACKEND, and that unset
-means "auto".  Asking for "c" where it is not built is an error, never a
-quiet fall back to Python: `available_backends()` and `core_status()` say
-what is there and why.
+A network takes `backend=`; None means $PURENN_BACKEND, and that unset means
+"auto".  Asking for "c" where it is not built is an error, never a quiet
+fall back to Python: `available_backends()` and `core_status()` say what is
+there and why.
+
+The book's methods and the fast backends
+----------------------------------------
+A network class names, in BOOK_METHODS, the methods whose work a fast
+backend does in its own code (feedforward, update_mini_batch, backprop, ...).
+A network whose class overrides one of them, or that has one replaced on
+the instance, must run that code: with "auto" it runs on the reference
+(`net.backend` says so), and asking for "python" or "c" by name is a
+BackendError naming the method.  A fast backend never silently bypasses
+what a subclass changed.
+
+The protocol: what a fast backend provides
+------------------------------------------
+A network, for a backend, is its `sizes` (n_0 inputs ... n_L outputs),
+`weights` (weights[l] is n_{l+1} x n_l, weights[l][j][k] from neuron k to
+neuron j), `biases` (biases[l] has n_{l+1}), `cost` (a cost class: its
+__name__ and `output`, "sigmoid" or "softmax"), `activation` (the hidden
+neurons: "sigmoid", "tanh" or "relu") and `dropout` (a probability).  Every
+network carries all of them.  Data comes as Examples (below).
+
+    name, describe()                       the backend's name; one line on what runs
+    feedforward(net, x)                    the n_L outputs for one input x (n_0 numbers)
+    outputs(net, examples)                 the n_L outputs of each example, a list per example
+    classify(net, examples)                the index of the largest output per example
+    costs(net, examples)                   cost.fn(output, y) per example (y one-hot)
+    trainer(net, examples, n, lmbda, l1, momentum, velocities)
+                                           a Trainer for one run of SGD:
+        examples_per_call(batch, interruptible)
+                                           how many positions train() should be given at a time
+        begin_epoch(order, masks)          the epoch's order of example positions (a
+                                           permutation of range(len(examples))) and its
+                                           dropout masks (bytes: one per hidden neuron per
+                                           position, or None)
+        train(begin, end, batch, eta)      the mini-batches of `batch` positions from `begin`
+                                           (a multiple of batch) up to `end` (the last may
+                                           be shorter), as update_mini_batch does them
+        end_epoch()                        put the trained weights back into net
+        velocities()                       momentum's velocities, shaped like
+                                           (weights, biases), or None
+
+`n` is the size of the whole training set (it scales lmbda and l1);
+`velocities` are those to start from, or None for zeros.  Each backend
+keeps its own form of a network's parameters (the C core: one flat array,
+transposed) and makes it again only when the weights have changed
+(ParamsCache, in cache.py).
 """
 
 import os
 
 from ..errors import BackendError
+from ..linalg import argmax
+from .examples import Examples
 
-__all__ = ["BACKENDS", "available_backends", "resolve_backend", "core_status", "load_core"]
+__all__ = ["BACKENDS", "available_backends", "resolve_backend", "core_status", "load_core",
+           "choose_backend", "fast_backend", "overridden_methods", "predictions", "Examples"]
 
-#: The backend names a Network accepts (besides "auto").
+#: The backend names a network accepts (besides "auto").
 BACKENDS = ("reference", "python", "c")
 
 _c_backend = None
@@ -32,7 +81,7 @@ def _import_core():
     global _c_backend, _c_error
     if _c_backend is None and _c_error is None:
         try:
-            from . import cbackend
+            from . import cbackend  # on demand: it loads cffi and the compiled core
             _c_backend = cbackend.CoreBackend()
         except ImportError as e:
             _c_error = str(e) or type(e).__name__
@@ -52,15 +101,19 @@ def available_backends():
     return (["c"] if _import_core() is not None else []) + ["python", "reference"]
 
 
+def _requested(name):
+    """(name, where it came from): the argument, or $PURENN_BACKEND, or "auto"."""
+    if name is None:
+        return os.environ.get("PURENN_BACKEND", "").strip() or "auto", "PURENN_BACKEND"
+    return name, "backend"
+
+
 def resolve_backend(name=None):
-    """The backend ("python" or "c") that `name` asks for.
+    """The backend ("reference", "python" or "c") that `name` asks for.
 
     None reads $PURENN_BACKEND; "auto" (the default) prefers the C core.
     """
-    source = "backend"
-    if name is None:
-        name = os.environ.get("PURENN_BACKEND", "").strip() or "auto"
-        source = "PURENN_BACKEND"
+    name, source = _requested(name)
     if not isinstance(name, str) or name.lower() not in BACKENDS + ("auto",):
         raise BackendError("{}: unknown backend {!r}; choose one of auto, c, python, reference".format(
             source, name))
@@ -74,13 +127,63 @@ def resolve_backend(name=None):
     return name
 
 
+def choose_backend(name, net):
+    """The backend a new network `net` runs on: resolve_backend(name), except
+    that a network that overrides one of its class's BOOK_METHODS runs on the
+    reference under "auto", and is refused a fast backend asked for by name."""
+    requested, source = _requested(name)
+    backend = resolve_backend(name)
+    changed = overridden_methods(net)
+    if backend == "reference" or not changed:
+        return backend
+    if isinstance(requested, str) and requested.lower() == "auto":
+        return "reference"
+    raise _bypass_error(net, backend, changed, source)
+
+
+def fast_backend(net):
+    """The engine or the C core for net.backend, or None for the reference.
+    BackendError if `net` has changed one of the book's methods since (a
+    fast backend would not run the change)."""
+    if net.backend == "reference":
+        return None
+    changed = overridden_methods(net)
+    if changed:
+        raise _bypass_error(net, net.backend, changed, "backend")
+    return load_core(net.backend)
+
+
+def overridden_methods(net):
+    """The names in BOOK_METHODS that `net` does not run as purenn's class
+    defines them: overridden by a subclass or set on the instance."""
+    book = next(cls for cls in type(net).__mro__ if "BOOK_METHODS" in vars(cls))
+    return [name for name in book.BOOK_METHODS
+            if name in vars(net) or getattr(type(net), name) is not vars(book)[name]]
+
+
+def _bypass_error(net, backend, changed, source):
+    return BackendError(
+        "{}: {} changes {}, which the {} backend does not run; use backend=\"reference\" (or \"auto\", "
+        "which chooses it) to train with the changed code".format(
+            source, type(net).__name__, ", ".join(changed), backend))
+
+
 def load_core(name="c"):
-    """What runs a fast backend: the C core's glue (purenn._cbackend.CoreBackend)
-    for "c", the Python engine (purenn.engine.EngineBackend) for "python"."""
+    """What runs a fast backend: the C core's glue (cbackend.CoreBackend) for
+    "c", the Python engine (engine.EngineBackend) for "python"."""
     if name == "python":
-        from .engine import EngineBackend
+        from .engine import EngineBackend  # on demand: `import purenn` stays small
         return EngineBackend()
     core = _import_core()
     if core is None:
         raise BackendError("the C core is not built ({})".format(_c_error))
     return core
+
+
+def predictions(net, xs):
+    """The digit `net` sees in each input of `xs`: the index of its largest
+    output (the first on a tie), computed by the network's backend in one go."""
+    core = fast_backend(net)
+    if core is None:
+        return [argmax(net.feedforward(x)) for x in xs]
+    return core.classify(net, Examples([(x, 0) for x in xs], labelled=True))

@@ -169,7 +169,7 @@ def _train(args, parser):
             print("purenn: {} came after the last epoch; finishing".format(signal.Signals(stop.signum).name),
                   file=sys.stderr)
         if args.save:
-            from ..network2 import save_network
+            from ..files.modelfile import save_network
             save_network(net, args.save)
             _say("saved the network to {}".format(args.save))
     if resumed is not None:

@@ -1,4 +1,4 @@
-"""Argument checks shared by purenn.network and purenn.network2.
+"""Argument checks shared by the networks, the training run and the files.
 
 Each raises ArgumentError naming the argument and what was expected, so a
 mistake is reported where it is made, not as a traceback from deep inside
@@ -9,6 +9,7 @@ precision).
 
 import math
 
+from ..backends.examples import Examples
 from ..errors import ArgumentError, TrainingError
 
 # The types whose arithmetic is double precision: float and int (and
@@ -69,8 +70,31 @@ def check_numbers(values, n, name):
 
 def check_data(data, sizes, name, labelled):
     """Every (x, y) of `data` fits the layer sizes: x has sizes[0] numbers; y
-    is a class number (labelled) or has sizes[-1] numbers."""
+    is a class number (labelled) or has sizes[-1] numbers.  Examples are
+    checked once for a shape, not again each epoch."""
     n_in, n_out = sizes[0], sizes[-1]
+    if isinstance(data, Examples):
+        if data.checked == (n_in, n_out, labelled):
+            return
+        _check_pairs(data, n_in, n_out, name, labelled)
+        data.checked = (n_in, n_out, labelled)
+    else:
+        _check_pairs(data, n_in, n_out, name, labelled)
+
+
+def check_mini_batch(net, mini_batch, eta):
+    """The arguments of update_mini_batch: a non-empty list of (x, y) that fit
+    the network, and a finite eta."""
+    if not isinstance(mini_batch, (list, tuple)):
+        raise ArgumentError("mini_batch: expected a list of (x, y), got {}".format(type(mini_batch).__name__))
+    if not mini_batch:
+        raise ArgumentError("mini_batch: empty")
+    check_params(net)
+    check_data(mini_batch, net.sizes, "mini_batch", labelled=False)
+    check_number(eta, "eta")
+
+
+def _check_pairs(data, n_in, n_out, name, labelled):
     for i, example in enumerate(data):
         try:
             x, y = example
