@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from purenn import backends, cli
+from purenn.cli import options
 from purenn.files.idx import write_idx
 from purenn.training.progress import Progress
 
@@ -294,7 +295,7 @@ def test_sizes_too_big_for_the_memory_are_refused_before_allocating(small_mnist,
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert "argument --sizes: 795,000,000,000,010 weights and biases need at least" in err
     assert "GB of memory available; give smaller layers" in err
-    monkeypatch.setattr(cli, "_available_memory", lambda: 1000000)
+    monkeypatch.setattr(options, "_available_memory", lambda: 1000000)
     for command in (["train", "--data", small_mnist], ["bench", "--data", small_mnist, "--no-numpy"]):
         with pytest.raises(SystemExit):
             cli.main(command + ["--sizes", "784,100,10"])

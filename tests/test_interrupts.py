@@ -17,6 +17,7 @@ import time
 import pytest
 
 from purenn import cli, network2
+from purenn.cli import resume, train
 from purenn.training import checkpoint
 from purenn.backends import core_status
 
@@ -133,7 +134,7 @@ def test_a_second_signal_stops_at_once_and_never_leaves_half_a_checkpoint(tmp_pa
 def test_ignored_signals_stay_ignored():
     previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
-        with cli._StopSignals() as stop:
+        with resume.StopSignals() as stop:
             assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
             assert signal.getsignal(signal.SIGINT) == stop._handle
             os.kill(os.getpid(), signal.SIGINT)
@@ -161,11 +162,11 @@ def stopped_run(tmp_path_factory):
         net.SGD(training[:200], 3, 10, 3.0, stop=lambda: calls.append(1) or len(calls) == 25)
     except TrainingInterrupted as e:
         # what `purenn train --sizes 784,10,10 --seed 3 --train-limit 200 --test-limit 50 --epochs 3` records
-        defaults = vars(cli.build_parser().parse_args(["train"]))
-        command = {name: defaults[name] for name in cli._RUN_OPTIONS}
+        defaults = vars(cli.build_parser()[0].parse_args(["train"]))
+        command = {name: defaults[name] for name in resume.RUN_OPTIONS}
         command.update(sizes=[784, 10, 10], epochs=3, batch_size=10, eta=3.0, seed=3, train_limit=200,
                        test_limit=50, data=mnist_loader.find_data_dir(None), records=[],
-                       data_sha256=cli._fingerprint(training[:200], validation[:50], test[:50]))
+                       data_sha256=resume.fingerprint(training[:200], validation[:50], test[:50]))
         checkpoint.save(directory / "run.ckpt", e.net, e.state, command)
     return directory / "run.ckpt"
 
@@ -320,7 +321,7 @@ def test_any_option_in_a_checkpoint_is_checked_before_training(stopped_run, tmp_
 
     def reached(*args, **kwargs):
         raise Reached
-    monkeypatch.setattr(cli, "_load", reached)  # the options are all checked before the data are read
+    monkeypatch.setattr(train, "load_data", reached)  # the options are all checked before the data are read
     text = stopped_run.read_text()
     names = sorted(json.loads(text)["command"])
     values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
@@ -349,7 +350,7 @@ def test_any_option_in_a_checkpoint_is_checked_before_training(stopped_run, tmp_
 
 
 def test_a_second_signal_stops_at_once_with_its_own_exit_status(monkeypatch):
-    with cli._StopSignals() as stop:
+    with resume.StopSignals() as stop:
         os.kill(os.getpid(), signal.SIGTERM)
         time.sleep(0.01)
         assert stop.signum == signal.SIGTERM
@@ -358,14 +359,14 @@ def test_a_second_signal_stops_at_once_with_its_own_exit_status(monkeypatch):
             time.sleep(1)
     assert caught.value.signum == signal.SIGTERM
 
-    def stopped_now(args, parser):
-        raise cli._StopNow(signal.SIGTERM)
-    monkeypatch.setattr(cli, "_backends", stopped_now)
+    def stopped_now(args, parser, argv):
+        raise resume.StopNow(signal.SIGTERM)
+    monkeypatch.setitem(cli.ALL_COMMANDS, "backends", (cli.ALL_COMMANDS["backends"][0], stopped_now))
     assert cli.main(["backends"]) == 143
 
 
 def test_a_handler_python_cannot_put_back_is_left_alone():
-    stop = cli._StopSignals()
+    stop = resume.StopSignals()
     stop._saved = {signal.SIGTERM: None}  # what signal.signal returns for a handler set outside Python
     stop.__exit__(None, None, None)
 
@@ -384,11 +385,10 @@ def test_a_checkpoint_that_cannot_be_written_goes_to_the_temporary_directory(sto
             raise OSError(28, "No space left on device")
         real_save(path, *args)
     monkeypatch.setattr(checkpoint, "save", save)
-    monkeypatch.setattr(cli.tempfile, "gettempdir", lambda: str(tmp_path))
-    args = cli.build_parser().parse_args(["train", "--checkpoint", str(tmp_path / "full-disk.ckpt")])
-    args.records = []
+    monkeypatch.setattr(resume.tempfile, "gettempdir", lambda: str(tmp_path))
+    options = vars(cli.build_parser()[0].parse_args(["train", "--checkpoint", str(tmp_path / "full-disk.ckpt")]))
     interrupted = TrainingInterrupted(loaded.net, loaded.state, 200)
-    status = cli._stopped(args, interrupted, signal.SIGINT, str(tmp_path), ([], [], []))
+    status = resume.save_stopped(options, [], interrupted, signal.SIGINT, str(tmp_path), ([], [], []))
     out, err = capsys.readouterr()
     assert status == 130 and attempts == [str(tmp_path / "full-disk.ckpt"), str(tmp_path / "purenn-checkpoint.json")]
     assert "cannot write {} (No space left on device); writing the checkpoint to {} instead".format(

@@ -19,10 +19,11 @@ import random
 import sys
 import time
 
-from ..backends import Examples, available_backends
+from ..backends import Examples, available_backends, resolve_backend
 from ..network import Network
+from .options import add_data_option, add_network_options, backend_list, check_memory, load_data, non_negative_int, positive_int
 
-__all__ = ["run_bench", "NumpyNetwork", "peak_rss_mb"]
+__all__ = ["add_parser", "run", "run_bench", "NumpyNetwork", "peak_rss_mb"]
 
 _clock = time.process_time
 
@@ -214,3 +215,36 @@ def run_bench(training_data, test_data, sizes=(784, 30, 10), epochs=1, mini_batc
     say("s/epoch is the fastest of {} epoch(s); 'prepare' is handing the data to the backend "
         "(once per SGD call)".format(epochs))
     return rows
+
+
+def add_parser(commands):
+    bench = commands.add_parser(
+        "bench", help="time training and evaluation on every backend",
+        description="Time one epoch of SGD and the evaluation of the test images on every "
+                    "available backend and, when NumPy is installed, on a NumPy version of the "
+                    "book's network.py written in the benchmark; print the ratios.")
+    add_network_options(bench, epochs=1, epochs_help="epochs to time; the fastest is reported")
+    bench.add_argument("--train-limit", type=positive_int, default=50000, metavar="N",
+                       help="training images per epoch (default 50000, all)")
+    bench.add_argument("--test-limit", type=positive_int, default=10000, metavar="N",
+                       help="test images to evaluate (default 10000, all)")
+    bench.add_argument("--backends", type=backend_list, default=None, metavar="NAME,...",
+                       help="backends to time: c, python, reference (default: c and python, "
+                            "those that are built)")
+    bench.add_argument("--no-numpy", action="store_true", help="skip the NumPy comparison")
+    bench.add_argument("--seed", type=non_negative_int, default=0, metavar="N",
+                       help="seed for the initial weights and shuffles (default 0)")
+    add_data_option(bench)
+    return bench
+
+
+def run(args, parser, argv):
+    names = args.backends or []
+    for name in names:
+        resolve_backend(name)  # unknown or unbuilt: the usual one-line error
+    check_memory(args.sizes, parser)
+    _, training_data, _, test_data, seconds = load_data(vars(args), parser)
+    run_bench(training_data, test_data, sizes=args.sizes, epochs=args.epochs, mini_batch_size=args.batch_size,
+              eta=args.eta, backends=names or None, numpy=not args.no_numpy, seed=args.seed,
+              load_seconds=seconds)
+    return 0

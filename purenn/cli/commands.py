@@ -1,0 +1,242 @@
+"""The commands that use a saved network or the data, beside `train` and `bench`.
+
+    evaluate       the accuracy of a saved network on the test and validation images
+    baseline       the book's baselines: average darkness, the SVM
+    expand         write the expanded training set
+    predict        recognise digits in pictures
+    show           print test digits in the terminal
+    misclassified  draw the test digits a network gets wrong
+    backends       list the backends and whether the C core is built
+
+Each is a pair: add_NAME(commands) defines its options, NAME(args, parser, argv) runs it.
+"""
+
+import sys
+import time
+
+from .. import expand_mnist, mnist_average_darkness, mnist_svm, network2
+from ..backends import available_backends, core_status, predictions, resolve_backend
+from ..errors import ArgumentError
+from ..files.handwriting import predict as read_digit
+from ..files.pictures import digit_grid, to_terminal, write_png
+from ..mnist_loader import default_validation_size, find_data_dir, load_data, load_data_wrapper
+from ..training.progress import Progress
+from .options import (add_backend_option, add_data_option, backend_detail, load_model, non_negative_int,
+                      positive_float, positive_int, say)
+
+__all__ = ["COMMANDS"]
+
+MODEL_HELP = "a network saved by `train --save` (or the book's network2.save)"
+
+
+#### evaluate
+
+def add_evaluate(commands):
+    evaluate = commands.add_parser("evaluate", help="accuracy of a saved network on the test and validation data",
+                                   description="Load a network saved by `train --save` (or by the book's "
+                                               "network2.save) and print its accuracy on the test and "
+                                               "validation images.")
+    evaluate.add_argument("model", metavar="MODEL", help="the saved network (JSON)")
+    add_data_option(evaluate)
+    add_backend_option(evaluate)
+    return evaluate
+
+
+def evaluate(args, parser, argv):
+    net = network2.load(args.model, backend=args.backend)
+    data_dir = find_data_dir(args.data)
+    _, validation_data, test_data = load_data_wrapper(data_dir)
+    if len(test_data[0][0]) != net.sizes[0] if test_data else False:
+        raise ArgumentError("{}: the network takes {} inputs, the images in {} have {} pixels".format(
+            args.model, net.sizes[0], data_dir, len(test_data[0][0])))
+    labels = [y for _, y in test_data + validation_data]
+    if labels and max(labels) >= net.sizes[-1]:
+        raise ArgumentError("{}: the network has {} outputs, but the images in {} have labels up to {}".format(
+            args.model, net.sizes[-1], data_dir, max(labels)))
+    say("{}: {} {}, backend {}".format(args.model, net.cost.__name__, net.sizes, net.backend))
+    for name, data in (("test", test_data), ("validation", validation_data)):
+        if data:
+            correct = net.accuracy(data)
+            say("{:<10} {} / {} ({:.2%})".format(name, correct, len(data), correct / len(data)))
+    return 0
+
+
+#### baseline
+
+def add_baseline(commands):
+    baseline = commands.add_parser("baseline", help="the book's baseline classifiers",
+                                   description="Run one of the book's baselines on MNIST: darkness (guess the "
+                                               "digit whose average darkness is nearest) or svm (a linear SVM "
+                                               "on random Fourier features, the RBF kernel approximated; no "
+                                               "scikit-learn).")
+    baseline.add_argument("method", choices=["darkness", "svm"], help="which baseline")
+    baseline.add_argument("--features", type=positive_int, default=2000, metavar="D",
+                          help="svm: random Fourier features (default 2000)")
+    baseline.add_argument("--gamma", type=positive_float, default=0.02, metavar="X",
+                          help="svm: the RBF kernel's gamma (default 0.02)")
+    baseline.add_argument("--epochs", type=positive_int, default=3, metavar="N",
+                          help="svm: passes of SGD (default 3)")
+    baseline.add_argument("--train-limit", type=positive_int, default=None, metavar="N",
+                          help="svm: train on the first N training images only")
+    baseline.add_argument("--test-limit", type=positive_int, default=None, metavar="N",
+                          help="svm: test on the first N test images only")
+    baseline.add_argument("--seed", type=non_negative_int, default=0, metavar="N",
+                          help="svm: seed for the features and the shuffles (default 0)")
+    add_backend_option(baseline)
+    add_data_option(baseline)
+    return baseline
+
+
+def baseline(args, parser, argv):
+    if args.method == "darkness":
+        mnist_average_darkness.run(args.data)
+    else:
+        mnist_svm.run(args.data, D=args.features, gamma=args.gamma, epochs=args.epochs, train_limit=args.train_limit,
+                      test_limit=args.test_limit, seed=args.seed, backend=args.backend, out=say)
+    return 0
+
+
+#### expand
+
+def add_expand(commands):
+    expand = commands.add_parser(
+        "expand", help="write the book's expanded training set (five shifts of each image)",
+        description="Write every training image and its four one-pixel shifts, shuffled, as gzipped IDX "
+                    "files in MNIST's layout (the validation and test images unchanged), ready for "
+                    "`train --data DIR`.")
+    expand.add_argument("--out", metavar="DIR", required=True, help="directory to write the files into")
+    add_data_option(expand)
+    expand.add_argument("--seed", type=non_negative_int, default=0, metavar="N",
+                        help="seed for the shuffle (default 0)")
+    expand.add_argument("--quiet", action="store_true", help="no progress line on stderr")
+    return expand
+
+
+def expand(args, parser, argv):
+    progress = None if args.quiet else Progress(sys.stderr)
+    started = time.perf_counter()
+    count, validation = expand_mnist.expand(args.out, args.data, seed=args.seed, progress=progress)
+    usual = default_validation_size(count + validation)
+    say("wrote {} shuffled training images and {} validation images, and the test images, to {} in "
+        "{:.1f} s; train on them with: python -m purenn train --data {}{}".format(
+            count, validation, args.out, time.perf_counter() - started, args.out,
+            "" if usual == validation else " --validation-size {}".format(validation)))
+    return 0
+
+
+#### predict, show, misclassified
+
+def add_predict(commands):
+    predict = commands.add_parser(
+        "predict", help="recognise handwritten digits in pictures (PNG, PGM, PBM)",
+        description="Turn each picture -- of any size, dark ink on light paper or light on dark -- into an "
+                    "MNIST-style 28 x 28 input (greyscale, polarity, crop, fit 20 x 20, centre of mass) and "
+                    "print the digit the network sees and all ten outputs.")
+    predict.add_argument("model", metavar="MODEL", help=MODEL_HELP)
+    predict.add_argument("images", metavar="IMAGE", nargs="+", help="pictures of single digits")
+    predict.add_argument("--save-input", metavar="FILE.png", default=None,
+                         help="save the 28 x 28 input the network saw (numbered when several pictures)")
+    add_backend_option(predict)
+    return predict
+
+
+def predict(args, parser, argv):
+    net = load_model(args.model, args.backend)
+    for n, path in enumerate(args.images):
+        digit, outputs, image = read_digit(net, path)
+        total = 0.0
+        for v in outputs:
+            total += v
+        share = outputs[digit] / total if total > 0 else 0.0
+        say("{}: {} ({:.1%} of the output)".format(path, digit, share))
+        say("  outputs: " + "  ".join("{}:{:.3f}".format(i, v) for i, v in enumerate(outputs)))
+        if args.save_input:
+            target = args.save_input if len(args.images) == 1 else "{}-{}.png".format(
+                args.save_input.rsplit(".", 1)[0], n)
+            write_png(target, 28, 28, image.pixels)
+            say("  the 28 x 28 input the network saw: {}".format(target))
+    return 0
+
+
+def add_show(commands):
+    show = commands.add_parser("show", help="print test digits in the terminal",
+                               description="Print test digits as shaded characters with their labels "
+                                           "(and a network's answers when given --model).")
+    show.add_argument("--start", type=non_negative_int, default=0, metavar="N", help="first test image (default 0)")
+    show.add_argument("--count", type=positive_int, default=5, metavar="N", help="how many (default 5)")
+    show.add_argument("--model", metavar="MODEL", default=None, help=MODEL_HELP)
+    add_data_option(show)
+    add_backend_option(show)
+    return show
+
+
+def show(args, parser, argv):
+    _, _, (images, labels) = load_data(find_data_dir(args.data))
+    shown = range(args.start, min(args.start + args.count, len(images)))
+    guesses = None
+    if args.model:
+        guesses = predictions(load_model(args.model, args.backend), [images[i] for i in shown])
+    for n, i in enumerate(shown):
+        title = "test image {}: label {}".format(i, labels[i])
+        if guesses is not None:
+            title += ", the network says {}{}".format(guesses[n], "" if guesses[n] == labels[i] else "  (wrong)")
+        say(title)
+        for line in to_terminal(images[i].pixels, 28, 28):
+            say(line.rstrip())
+    return 0
+
+
+def add_misclassified(commands):
+    wrong = commands.add_parser("misclassified", help="a picture of the test digits a network gets wrong",
+                                description="Draw the test digits the network misclassifies as a PNG grid, "
+                                            "each captioned true->predicted.")
+    wrong.add_argument("model", metavar="MODEL", help=MODEL_HELP)
+    wrong.add_argument("--out", metavar="FILE.png", required=True, help="the PNG to write")
+    wrong.add_argument("--limit", type=positive_int, default=100, metavar="N", help="draw at most N (default 100)")
+    wrong.add_argument("--columns", type=positive_int, default=10, metavar="N", help="digits per row (default 10)")
+    add_data_option(wrong)
+    add_backend_option(wrong)
+    return wrong
+
+
+def misclassified(args, parser, argv):
+    net = load_model(args.model, args.backend)
+    _, _, test_data = load_data_wrapper(find_data_dir(args.data))
+    guesses = predictions(net, [x for x, _ in test_data])
+    wrong = [(x, "{}->{}".format(y, guess)) for (x, y), guess in zip(test_data, guesses) if guess != y]
+    shown = wrong[:args.limit]
+    width, height, pixels = digit_grid([x for x, _ in shown], [caption for _, caption in shown],
+                                       columns=args.columns)
+    write_png(args.out, width, height, pixels)
+    say("{} of {} test images are misclassified; drew {} of them, captioned true->predicted, in {}".format(
+        len(wrong), len(test_data), len(shown), args.out))
+    return 0
+
+
+#### backends
+
+def add_backends(commands):
+    return commands.add_parser("backends", help="list the backends that can run here",
+                               description="List the backends and whether the C core is built.")
+
+
+def backends(args, parser, argv):
+    built, detail = core_status()
+    for name in available_backends():
+        print("{:10} {}".format(name, backend_detail(name)))
+    if not built:
+        print("(c: not built -- {})".format(detail))
+    print("auto = {}".format(resolve_backend("auto")))
+    return 0
+
+
+#: name -> (add the command's parser, run it)
+COMMANDS = {
+    "evaluate": (add_evaluate, evaluate),
+    "baseline": (add_baseline, baseline),
+    "expand": (add_expand, expand),
+    "predict": (add_predict, predict),
+    "show": (add_show, show),
+    "misclassified": (add_misclassified, misclassified),
+    "backends": (add_backends, backends),
+}

@@ -1,0 +1,220 @@
+"""What the commands share: option types, option definitions, data and model loading.
+
+An option type turns a string into a value or raises ArgumentTypeError
+saying what is wrong; argparse prints that as one line with exit status 2.
+"""
+
+import argparse
+import math
+import os
+import time
+
+from .. import network2
+from ..backends import BACKENDS, core_status
+from ..errors import ArgumentError
+from ..mnist_loader import find_data_dir, load_data_wrapper
+
+__all__ = ["say", "sizes", "whole_number", "positive_int", "non_negative_int", "positive_float",
+           "non_negative_float", "probability", "backend_name", "backend_list", "add_data_option",
+           "add_backend_option", "add_network_options", "backend_detail", "load_data", "check_memory",
+           "check_writable", "load_model"]
+
+
+def say(text):
+    print(text, flush=True)
+
+
+#### Option types
+
+def sizes(text):
+    try:
+        values = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            "{!r} is not a comma-separated list of whole numbers, e.g. 784,30,10".format(text)) from None
+    if len(values) < 2:
+        raise argparse.ArgumentTypeError(
+            "{!r} has {} layer; give at least an input and an output layer, e.g. 784,30,10".format(
+                text, len(values)))
+    if any(size < 1 for size in values):
+        raise argparse.ArgumentTypeError("{!r}: every layer needs at least one neuron".format(text))
+    return values
+
+
+def whole_number(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("{!r} is not a whole number".format(text)) from None
+
+
+def _number(text, expected):
+    """float(text); "TEXT is not EXPECTED" if it is not a number or not finite."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("{!r} is not a number".format(text)) from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError("{} is not {}".format(text, expected))
+    return value
+
+
+def positive_int(text):
+    value = whole_number(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("{} is not positive; give 1 or more".format(value))
+    return value
+
+
+def non_negative_int(text):
+    value = whole_number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("{} is negative; give 0 or more".format(value))
+    return value
+
+
+def positive_float(text):
+    value = _number(text, "a positive finite number")
+    if value <= 0:
+        raise argparse.ArgumentTypeError("{} is not a positive finite number".format(text))
+    return value
+
+
+def non_negative_float(text):
+    value = _number(text, "a finite number of 0 or more")
+    if value < 0:
+        raise argparse.ArgumentTypeError("{} is not a finite number of 0 or more".format(text))
+    return value
+
+
+def probability(text):
+    value = non_negative_float(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError("{} is not below 1".format(text))
+    return value
+
+
+def backend_name(text):
+    if text.lower() not in BACKENDS + ("auto",):
+        raise argparse.ArgumentTypeError("{!r} is not a backend; choose auto, c, python or reference".format(text))
+    return text.lower()
+
+
+def backend_list(text):
+    names = [part.strip().lower() for part in text.split(",") if part.strip()]
+    for name in names:
+        if name not in BACKENDS:
+            raise argparse.ArgumentTypeError("{!r} is not a backend; choose from c, python, reference".format(name))
+    return names
+
+
+#### Options more than one command takes
+
+def add_data_option(command):
+    command.add_argument("--data", metavar="DIR", default=None,
+                         help="directory with the four MNIST-format files, each plain or .gz "
+                              "(default: $PURENN_DATA, else the MNIST bundled with purenn)")
+
+
+def add_backend_option(command):
+    command.add_argument("--backend", type=backend_name, default=None, metavar="NAME",
+                         help="auto, c, python (the pure-Python engine) or reference (the teaching code "
+                              "as written) (default: $PURENN_BACKEND, else auto: the C core when it is "
+                              "built, else python)")
+
+
+def add_network_options(command, epochs, epochs_help):
+    """--sizes, --epochs, --batch-size and --eta, the book's chapter-1 values by default."""
+    command.add_argument("--sizes", type=sizes, default=[784, 30, 10], metavar="N,N,...",
+                         help="neurons per layer, input first (default 784,30,10)")
+    command.add_argument("--epochs", type=positive_int, default=epochs, metavar="N",
+                         help="{} (default {})".format(epochs_help, epochs))
+    command.add_argument("--batch-size", type=positive_int, default=10, metavar="N",
+                         help="examples per mini-batch (default 10)")
+    command.add_argument("--eta", type=positive_float, default=3.0, metavar="X",
+                         help="learning rate (default 3.0)")
+
+
+_BACKEND_DETAIL = {"python": "the pure-Python engine", "reference": "the teaching code, as written"}
+
+
+def backend_detail(backend):
+    return core_status()[1] if backend == "c" else _BACKEND_DETAIL[backend]
+
+
+#### Data, memory, files and models
+
+def load_data(options, parser):
+    """(data_dir, training, validation, test, seconds) for the options data,
+    train_limit, test_limit and validation_size, checked against sizes."""
+    data_dir = find_data_dir(options["data"])
+    started = time.perf_counter()
+    training_data, validation_data, test_data = load_data_wrapper(data_dir, options.get("validation_size"))
+    seconds = time.perf_counter() - started
+    training_data = training_data[:options["train_limit"]]
+    validation_data = validation_data[:options["test_limit"]]
+    test_data = test_data[:options["test_limit"]]
+    if not training_data:
+        parser.error("the data in {} has no training images".format(data_dir))
+    n_in, n_out = len(training_data[0][0]), len(training_data[0][1])
+    layers = options["sizes"]
+    if layers[0] != n_in:
+        parser.error("argument --sizes: the input layer has {} neurons but the images in {} have {} "
+                     "pixels; start --sizes with {}".format(layers[0], data_dir, n_in, n_in))
+    if layers[-1] < n_out:
+        parser.error("argument --sizes: the output layer has {} neurons, fewer than the {} classes; "
+                     "end --sizes with {}".format(layers[-1], n_out, n_out))
+    if layers[-1] > n_out:
+        pad = [0.0] * (layers[-1] - n_out)  # extra outputs are taught to stay at 0
+        training_data = [(x, y + pad) for x, y in training_data]
+    return data_dir, training_data, validation_data, test_data, seconds
+
+
+# A weight held as a float in a Python list: the float object and the list's pointer to it.
+_BYTES_PER_PARAMETER = 32
+
+
+def check_memory(layers, parser):
+    """Refuse --sizes whose weights alone would not fit in the memory there is,
+    before trying (and being killed by the system, rather than told why)."""
+    count = 0
+    for n_in, n_out in zip(layers[:-1], layers[1:]):
+        count += n_in * n_out + n_out
+    available = _available_memory()
+    if available is not None and count * _BYTES_PER_PARAMETER > available:
+        parser.error("argument --sizes: {:,} weights and biases need at least {:,.1f} GB, more than the {:,.1f} GB "
+                     "of memory available; give smaller layers".format(
+                         count, count * _BYTES_PER_PARAMETER / 1e9, available / 1e9))
+
+
+def _available_memory():
+    """Bytes of memory available (Linux's MemAvailable), or None where unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def check_writable(path, option, parser):
+    if os.path.isdir(path):
+        parser.error("argument {}: {} is a directory; give a file name".format(option, path))
+    directory = os.path.dirname(os.path.abspath(path)) or "."
+    if not os.path.isdir(directory):
+        parser.error("argument {}: the directory {} does not exist".format(option, directory))
+    if not os.access(directory, os.W_OK):
+        parser.error("argument {}: cannot write in {}".format(option, directory))
+
+
+def load_model(path, backend):
+    """A saved network that reads 28 x 28 digits: 784 inputs, at least 10 outputs."""
+    net = network2.load(path, backend=backend)
+    if net.sizes[0] != 784:
+        raise ArgumentError("{}: the network takes {} inputs, not the 784 pixels of a 28 x 28 digit".format(
+            path, net.sizes[0]))
+    if net.sizes[-1] < 10:
+        raise ArgumentError("{}: the network has {} outputs, fewer than the 10 digits".format(path, net.sizes[-1]))
+    return net

@@ -1,0 +1,282 @@
+"""`python -m purenn train`: the chapter-1 network, or network2 with the chapter-3 options.
+
+The run's options are a dict (from the command line, or from the checkpoint
+of a run being resumed); they are never written back into the argparse
+namespace.  Ctrl-C or SIGTERM stops a run with a checkpoint (resume.py).
+"""
+
+import argparse
+import random
+import signal
+import sys
+import time
+
+from .. import __version__, network, network2
+from ..backends import resolve_backend
+from ..errors import ArgumentError, ModelFileError, TrainingInterrupted
+from ..files.modelfile import save_network
+from ..files.plot import write_svg
+from ..training.progress import Progress
+from .resume import (COSTS, DEFAULT_CHECKPOINT, StopSignals, asks_for_network2, fingerprint, load_resumed,
+                     monitors, save_stopped)
+from .options import (add_backend_option, add_data_option, add_network_options, backend_detail, check_memory,
+                      check_writable, load_data, non_negative_float, non_negative_int, positive_int, probability,
+                      say)
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(commands):
+    train = commands.add_parser(
+        "train", help="train the chapter-1 network on MNIST",
+        description="Train the book's chapter-1 network (sigmoid neurons, quadratic cost, "
+                    "mini-batch SGD) and print the test accuracy after each epoch. The defaults "
+                    "are the book's experiment; it reaches about 95%% accuracy.")
+    add_arguments(train)
+    return train
+
+
+def add_arguments(train):
+    add_network_options(train, epochs=30, epochs_help="passes over the training data")
+    add_data_option(train)
+    train.add_argument("--seed", type=non_negative_int, default=None, metavar="N",
+                       help="seed for the initial weights and the shuffles; the same seed gives "
+                            "the same run (default: a random seed, printed)")
+    train.add_argument("--train-limit", type=positive_int, default=None, metavar="N",
+                       help="train on only the first N training images")
+    train.add_argument("--test-limit", type=positive_int, default=None, metavar="N",
+                       help="test on only the first N test images")
+    add_backend_option(train)
+    train.add_argument("--quiet", action="store_true", help="no progress line on stderr")
+    train.add_argument("--validation-size", type=non_negative_int, default=None, metavar="N",
+                       help="how many of the last training-file images to keep for validation "
+                            "(default 10000, or a sixth of a smaller file)")
+    train.add_argument("--save", metavar="FILE", default=None,
+                       help="save the trained network as JSON (the book's network2 format)")
+    train.add_argument("--checkpoint", metavar="FILE", default=None,
+                       help="where Ctrl-C or SIGTERM saves the run, to resume it (default: "
+                            "{}, or the file resumed from)".format(DEFAULT_CHECKPOINT))
+    train.add_argument("--resume", metavar="FILE", default=None,
+                       help="carry on a run stopped by Ctrl-C or SIGTERM from its checkpoint; it ends with "
+                            "exactly the weights of an uninterrupted run")
+    _add_chapter3_arguments(train.add_argument_group(
+        "chapter 3 (network2)",
+        "Any of these trains the book's network2 instead of the chapter-1 network, and prints a "
+        "table of the monitored figures per epoch (by default the evaluation accuracy)."))
+
+
+def _add_chapter3_arguments(ch3):
+    ch3.add_argument("--cost", choices=sorted(COSTS), default=None,
+                     help="the cost (default cross-entropy); log-likelihood puts a softmax on the output")
+    ch3.add_argument("--activation", choices=["sigmoid", "tanh", "relu"], default=None,
+                     help="the hidden neurons (default sigmoid)")
+    ch3.add_argument("--lmbda", type=non_negative_float, default=None, metavar="X",
+                     help="L2 regularisation parameter (default 0)")
+    ch3.add_argument("--l1", type=non_negative_float, default=None, metavar="X",
+                     help="L1 regularisation parameter (default 0)")
+    ch3.add_argument("--init", choices=["default", "large"], default=None,
+                     help="initial weights: default N(0, 1/n_in), or large N(0, 1) as in chapter 1")
+    ch3.add_argument("--dropout", type=probability, default=None, metavar="P",
+                     help="drop each hidden neuron with probability P while training (default 0)")
+    ch3.add_argument("--momentum", type=probability, default=None, metavar="MU",
+                     help="momentum coefficient, 0 <= MU < 1 (default 0: plain gradient descent)")
+    ch3.add_argument("--schedule", type=positive_int, default=None, metavar="N",
+                     help="halve eta after N epochs without improvement; stop when it has fallen to 1/128")
+    ch3.add_argument("--early-stopping", type=positive_int, default=None, metavar="N",
+                     help="stop after N epochs without improvement")
+    ch3.add_argument("--validation", action="store_true",
+                     help="evaluate on the validation images instead of the test images")
+    ch3.add_argument("--monitor", action="store_true", help="monitor all four figures below")
+    ch3.add_argument("--monitor-training-cost", action="store_true", help="the cost on the training data")
+    ch3.add_argument("--monitor-training-accuracy", action="store_true", help="the accuracy on the training data")
+    ch3.add_argument("--monitor-evaluation-cost", action="store_true", help="the cost on the evaluation data")
+    ch3.add_argument("--monitor-evaluation-accuracy", action="store_true",
+                     help="the accuracy on the evaluation data")
+    ch3.add_argument("--plot", metavar="FILE.svg", default=None, help="draw the monitored curves as an SVG chart")
+
+
+def options_given(argv):
+    """The names of the train options written out on this command line."""
+    parser = argparse.ArgumentParser(prog="purenn train")
+    add_arguments(parser)
+    for action in parser._actions:
+        action.default = argparse.SUPPRESS
+    return set(vars(parser.parse_args(argv[argv.index("train") + 1:])))
+
+
+class _Job:
+    """One `train` run: its options, checkpoint (when resumed), backend, data and records."""
+
+    def __init__(self, options, parser, argv):
+        self.backend = resolve_backend(options["backend"])
+        self.resumed = None
+        if options["resume"]:
+            self.resumed, options = load_resumed(options, options_given(argv), self.backend, parser)
+        if options["seed"] is None:
+            options = dict(options, seed=random.SystemRandom().randrange(2 ** 32))
+        self.options, self.seed = options, options["seed"]
+        self.chapter3 = (self.resumed.state["kind"] == "network2" if self.resumed is not None
+                         else asks_for_network2(options))
+        if options["plot"] and not self.chapter3:
+            parser.error("argument --plot: {} is a run of the chapter-1 network, which has no curves to "
+                         "plot".format(options["resume"]))
+        self.records = list(self.resumed.command["records"]) if self.resumed is not None else []
+        self.state = self.resumed.state if self.resumed is not None else None
+
+    def load(self, parser):
+        """Read the data (checked against the checkpoint's) and check where the files go."""
+        options = self.options
+        check_memory(options["sizes"], parser)
+        self.data_dir, training, validation, test, self.load_seconds = load_data(options, parser)
+        self.training_data, self.validation_data, self.test_data = training, validation, test
+        if self.resumed is not None and fingerprint(*self.datasets()) != self.resumed.command["data_sha256"]:
+            raise ModelFileError(options["resume"], "the images in {} are not the ones this run started with; "
+                                                    "give the run's data with --data".format(self.data_dir))
+        for key, option in (("save", "--save"), ("plot", "--plot"), ("checkpoint", "--checkpoint")):
+            if options[key]:
+                check_writable(options[key], option, parser)
+
+    def datasets(self):
+        return self.training_data, self.validation_data, self.test_data
+
+    def say_resuming(self):
+        if self.resumed is not None:
+            say("resuming {}: epoch {}, {} of {} training examples done".format(
+                self.options["resume"], self.state["epoch"], self.state["done"], len(self.training_data)))
+
+
+def run(args, parser, argv):
+    job = _Job(dict(vars(args)), parser, argv)
+    job.load(parser)
+    progress = None if job.options["quiet"] else Progress(sys.stderr)
+    if progress is not None and job.resumed is not None:
+        progress.epoch = job.state["epoch"]
+    with StopSignals() as stop:
+        try:
+            net = (_train_network2 if job.chapter3 else _train_chapter1)(job, progress, stop)
+        except TrainingInterrupted as e:
+            if progress is not None:
+                progress.clear()
+            return save_stopped(job.options, job.records, e, stop.signum, job.data_dir, job.datasets())
+        # A signal from here on comes too late to stop training: the network is saved all the same.
+        if stop.signum is not None:
+            print("purenn: {} came after the last epoch; finishing".format(signal.Signals(stop.signum).name),
+                  file=sys.stderr)
+        if job.options["save"]:
+            save_network(net, job.options["save"])
+            say("saved the network to {}".format(job.options["save"]))
+    if job.resumed is not None:
+        say("the run is complete; the checkpoint {} is no longer needed".format(job.options["resume"]))
+    return 0
+
+
+def _train_chapter1(job, progress, stop):
+    options, backend = job.options, job.backend
+    net = job.resumed.net if job.resumed is not None else network.Network(options["sizes"], seed=job.seed,
+                                                                          backend=backend)
+    say("purenn {}: the chapter-1 network {}, backend {} ({})".format(
+        __version__, options["sizes"], backend, backend_detail(backend)))
+    say("data {} (loaded in {:.2f} s): training on {}, testing on {}".format(
+        job.data_dir, job.load_seconds, len(job.training_data), len(job.test_data)))
+    say("epochs {}, mini-batch size {}, eta {}, seed {}".format(
+        options["epochs"], options["batch_size"], options["eta"], job.seed))
+    job.say_resuming()
+    started = time.perf_counter()
+    results = net.SGD(job.training_data, options["epochs"], options["batch_size"], options["eta"],
+                      test_data=job.test_data, progress=progress, stop=stop, resume=job.state)
+    seconds = time.perf_counter() - started
+    if results:
+        best = max(range(len(results)), key=lambda j: (results[j], -j))
+        say("best: epoch {}, {} / {} ({:.2f}%); {:.1f} s {}".format(
+            best, results[best], len(job.test_data), 100.0 * results[best] / len(job.test_data), seconds,
+            "for {} epochs".format(options["epochs"]) if job.resumed is None else "since resuming"))
+    return net
+
+
+def _network2(job):
+    """The network2 a run trains: the checkpoint's, or a new one as the options say."""
+    options = job.options
+    if job.resumed is not None:
+        return job.resumed.net
+    net = network2.Network(options["sizes"], getattr(network2, COSTS[options["cost"] or "cross-entropy"]),
+                           activation=options["activation"] or "sigmoid", dropout=options["dropout"] or 0.0,
+                           seed=job.seed, backend=job.backend)
+    if options["init"] == "large":
+        net.large_weight_initializer()
+    return net
+
+
+def _train_network2(job, progress, stop):
+    options = job.options
+    net = _network2(job)
+    chosen = monitors(options)
+    evaluation_name = "validation" if options["validation"] else "test"
+    evaluation_data = job.validation_data if options["validation"] else job.test_data
+    if (chosen["evaluation_cost"] or chosen["evaluation_accuracy"]) and not evaluation_data:
+        raise ArgumentError("the {} data is empty: nothing to evaluate on".format(evaluation_name))
+    _say_network2(job, net, evaluation_name, len(evaluation_data))
+    table = _Table(chosen, evaluation_name, job.records)
+    started = time.perf_counter()
+    net.SGD(job.training_data, options["epochs"], options["batch_size"], options["eta"],
+            lmbda=options["lmbda"] or 0.0, evaluation_data=evaluation_data,
+            monitor_evaluation_cost=chosen["evaluation_cost"],
+            monitor_evaluation_accuracy=chosen["evaluation_accuracy"],
+            monitor_training_cost=chosen["training_cost"],
+            monitor_training_accuracy=chosen["training_accuracy"],
+            early_stopping_n=options["early_stopping"] or 0, l1=options["l1"] or 0.0,
+            momentum=options["momentum"] or 0.0, schedule=options["schedule"] or 0, progress=progress,
+            on_epoch=table.row, verbose=False, stop=stop, resume=job.state)
+    _say_network2_end(job, chosen, evaluation_name, time.perf_counter() - started)
+    if options["plot"]:
+        write_svg(options["plot"], job.records, title="{} {} on {} images, eta {}, lmbda {}".format(
+            net.cost.__name__, options["sizes"], len(job.training_data), options["eta"], options["lmbda"] or 0.0))
+        say("plotted the curves to {}".format(options["plot"]))
+    return net
+
+
+def _say_network2(job, net, evaluation_name, n_evaluation):
+    options, backend = job.options, job.backend
+    say("purenn {}: network2 {}, {}, {} hidden neurons, backend {} ({})".format(
+        __version__, options["sizes"], net.cost.__name__, net.activation, backend, backend_detail(backend)))
+    say("data {} (loaded in {:.2f} s): training on {}, evaluating on {} {} images".format(
+        job.data_dir, job.load_seconds, len(job.training_data), n_evaluation, evaluation_name))
+    say("epochs {}, mini-batch size {}, eta {}, lmbda {}, l1 {}, momentum {}, dropout {}, init {}, "
+        "schedule {}, early stopping {}, seed {}".format(
+            options["epochs"], options["batch_size"], options["eta"], options["lmbda"] or 0.0,
+            options["l1"] or 0.0, options["momentum"] or 0.0, options["dropout"] or 0.0,
+            options["init"] or "default", options["schedule"] or "off", options["early_stopping"] or "off",
+            job.seed))
+    job.say_resuming()
+
+
+def _say_network2_end(job, monitors, evaluation_name, seconds):
+    records = job.records
+    if len(records) < job.options["epochs"]:
+        say("stopped after {} of {} epochs ({})".format(
+            len(records), job.options["epochs"],
+            "early stopping" if job.options["early_stopping"] else "the learning-rate schedule"))
+    if monitors["evaluation_accuracy"] and records:
+        best = max(records, key=lambda r: (r["evaluation_accuracy"], -r["epoch"]))
+        say("best {} accuracy: {:.2%} at epoch {}; final {:.2%}; {:.1f} s".format(
+            evaluation_name, best["evaluation_accuracy"], best["epoch"], records[-1]["evaluation_accuracy"],
+            seconds))
+
+
+class _Table:
+    """The table network2's run prints, a row per epoch, and the records it keeps for the chart."""
+
+    def __init__(self, monitors, evaluation_name, records):
+        self.records = records
+        self.columns = [("epoch", 5, "epoch", "{:d}"), ("eta", 9, "eta", "{:.4g}")]
+        for name, title, form in (("training_cost", "train cost", "{:.4f}"),
+                                  ("training_accuracy", "train acc", "{:.2%}"),
+                                  ("evaluation_cost", evaluation_name[:4] + " cost", "{:.4f}"),
+                                  ("evaluation_accuracy", evaluation_name[:4] + " acc", "{:.2%}")):
+            if monitors[name]:
+                self.columns.append((name, 10, title, form))
+        self.columns.append(("seconds", 7, "s", "{:.2f}"))
+        say("  ".join(title.rjust(width) for _, width, title, _ in self.columns))
+
+    def row(self, record):
+        self.records.append(record)
+        say("  ".join(form.format(record[key]).rjust(width) for key, width, _, form in self.columns))
