@@ -300,3 +300,26 @@ def test_sizes_too_big_for_the_memory_are_refused_before_allocating(small_mnist,
         with pytest.raises(SystemExit):
             cli.main(command + ["--sizes", "784,100,10"])
         assert "79,510 weights and biases need at least 0.0 GB, more than the 0.0 GB" in capsys.readouterr().err
+
+
+def test_show_and_misclassified_see_what_the_reference_sees_on_every_backend(backend, small_mnist, mnist, tmp_path,
+                                                                             capsys):
+    from purenn import mnist_loader, network2
+    training, _, _ = mnist
+    net = network2.Network([784, 20, 10], seed=2, backend="python")
+    net.SGD(training[:300], 1, 10, 0.5, verbose=False)
+    model = tmp_path / "model.json"
+    net.save(model)
+    test = mnist_loader.load_data_wrapper(small_mnist)[2]
+    wrong = len(test) - network2.load(model, backend="reference").accuracy(test)
+    outputs = {}
+    for name in ("reference", backend):
+        status, out, err = run_main(["misclassified", str(model), "--data", small_mnist, "--backend", name,
+                                     "--out", str(tmp_path / (name + ".png"))], capsys)
+        assert status == 0, err
+        assert out.startswith("{} of {} test images are misclassified".format(wrong, len(test)))
+        status, shown, err = run_main(["show", "--model", str(model), "--data", small_mnist, "--count", "40",
+                                       "--backend", name], capsys)
+        assert status == 0 and shown.count("the network says") == 40, err
+        outputs[name] = ((tmp_path / (name + ".png")).read_bytes(), shown)
+    assert 0 < wrong < len(test) and outputs[backend] == outputs["reference"]

@@ -186,4 +186,4 @@ def predictions(net, xs):
     core = fast_backend(net)
     if core is None:
         return [argmax(net.feedforward(x)) for x in xs]
-    return core.classify(net, Examples([(x, 0) for x in xs], labelled=True))
+    return core.classify(net, Examples([(x, 0) for x in xs], labelled=True, n_out=net.sizes[-1]))

@@ -1,0 +1,173 @@
+"""The book's methods are what is trained: SGD calls update_mini_batch, which
+calls backprop (and, in chapter 1, cost_derivative), so that a subclass that
+overrides one of them -- the chapter-2 exercise of a matrix-form
+update_mini_batch, say -- changes what SGD does.  A fast backend never
+silently skips such a change: under "auto" the network runs on the
+reference, and asking for a fast backend by name is refused."""
+
+import pytest
+
+from purenn import network, network2
+from purenn.backends import core_status, overridden_methods
+from purenn.errors import BackendError
+
+from helpers import flat_hexes, quiet
+
+FAST = ["python"] + (["c"] if core_status()[0] else [])
+
+
+@pytest.fixture(scope="module")
+def digits(mnist):
+    training, validation, test = mnist
+    return training[:60], test[:30]
+
+
+def counting(base):
+    """A subclass of `base` that counts the calls of the book's methods and otherwise changes nothing."""
+
+    class Counting(base):
+        def __init__(self, *args, **kwargs):
+            self.calls = {"update_mini_batch": 0, "backprop": 0}
+            super().__init__(*args, **kwargs)
+
+        def update_mini_batch(self, mini_batch, *args, **kwargs):
+            self.calls["update_mini_batch"] += 1
+            return super().update_mini_batch(mini_batch, *args, **kwargs)
+
+        def backprop(self, x, y, *args):
+            self.calls["backprop"] += 1
+            return super().backprop(x, y, *args)
+
+    return Counting
+
+
+def test_chapter1_sgd_calls_the_subclass_update_mini_batch_and_backprop(digits):
+    training, test = digits
+    net = counting(network.Network)([784, 8, 10], seed=4)
+    assert net.backend == "reference" and overridden_methods(net) == ["update_mini_batch", "backprop"]
+    quiet(net.SGD, training, 2, 7, 3.0, test_data=test)
+    assert net.calls == {"update_mini_batch": 2 * 9, "backprop": 2 * 60}  # 60 examples: 8 batches of 7 and one of 4
+    plain = network.Network([784, 8, 10], seed=4, backend="c" if "c" in FAST else "python")
+    quiet(plain.SGD, training, 2, 7, 3.0, test_data=test)
+    assert flat_hexes(net) == flat_hexes(plain)  # the same loop: the C core's result, bit for bit
+
+
+def test_network2_sgd_calls_the_subclass_methods_with_every_option(digits):
+    training, test = digits
+    kwargs = dict(cost=network2.LogLikelihoodCost, activation="relu", dropout=0.25, seed=5)
+    options = dict(lmbda=0.5, evaluation_data=test, monitor_evaluation_accuracy=True, monitor_training_cost=True,
+                   l1=0.1, momentum=0.5, verbose=False)
+    net = counting(network2.Network)([784, 12, 8, 10], **kwargs)
+    results = net.SGD(training, 2, 10, 0.1, **options)
+    assert net.backend == "reference" and net.calls == {"update_mini_batch": 12, "backprop": 120}
+    plain = network2.Network([784, 12, 8, 10], backend=FAST[-1], **kwargs)
+    assert plain.SGD(training, 2, 10, 0.1, **options) == results
+    assert flat_hexes(net) == flat_hexes(plain)
+
+
+def test_a_changed_backprop_changes_what_is_trained(digits):
+    training, _ = digits
+
+    class Frozen(network.Network):
+        def backprop(self, x, y):
+            nabla_b, nabla_w = super().backprop(x, y)
+            return [[0.0] * len(b) for b in nabla_b], [[[0.0] * len(row) for row in w] for w in nabla_w]
+
+    net = Frozen([784, 6, 10], seed=1)
+    before = flat_hexes(net)
+    quiet(net.SGD, training, 1, 10, 3.0)
+    assert flat_hexes(net) == before
+
+
+def test_a_changed_cost_derivative_changes_what_is_trained(digits):
+    training, _ = digits
+
+    class Doubled(network.Network):
+        def cost_derivative(self, output_activations, y):
+            return [2.0 * d for d in super().cost_derivative(output_activations, y)]
+
+    doubled, plain = Doubled([784, 6, 10], seed=1), network.Network([784, 6, 10], seed=1, backend="reference")
+    quiet(doubled.SGD, training, 1, 10, 1.5)
+    quiet(plain.SGD, training, 1, 10, 3.0)
+    # eta * 2 * (a - y) is (2 eta) * (a - y) bit for bit: doubling the derivative is doubling eta
+    assert doubled.backend == "reference" and flat_hexes(doubled) == flat_hexes(plain)
+
+
+def test_a_changed_feedforward_is_what_evaluate_and_accuracy_use(digits):
+    _, test = digits
+
+    class AlwaysSeven(network2.Network):
+        def feedforward(self, a):
+            return [1.0 if j == 7 else 0.0 for j in range(10)]
+
+    net = AlwaysSeven([784, 5, 10], seed=0)
+    assert net.accuracy(test) == sum(int(y == 7) for _, y in test)
+
+
+def test_the_chapter2_exercise_a_matrix_form_update_mini_batch_trains(digits):
+    """Chapter 2's exercise: all of a mini-batch's examples in one pass, as a
+    matrix X whose columns are the inputs.  Written here with lists, as a
+    student would.  It adds the same products in the same order as the book's
+    update_mini_batch (a zero input adds +-0.0 to a sum, which changes
+    nothing), so SGD with it gives the book's numbers bit for bit."""
+    training, test = digits
+
+    class MatrixForm(network.Network):
+        def update_mini_batch(self, mini_batch, eta):
+            m = len(mini_batch)
+            A = [list(x) for x, _ in mini_batch]  # one row per example: the transpose of the book's X
+            activations, zs = [A], []
+            for b, w in zip(self.biases, self.weights):
+                Z = [[sum(w_jk * a_k for w_jk, a_k in zip(w_j, a)) + b_j for w_j, b_j in zip(w, b)] for a in A]
+                zs.append(Z)
+                A = [[network.sigmoid(z) for z in row] for row in Z]
+                activations.append(A)
+            D = [[(a - y_j) * network.sigmoid_prime(z) for a, y_j, z in zip(row, y, zrow)]
+                 for row, (_, y), zrow in zip(A, mini_batch, zs[-1])]
+            for l in range(1, self.num_layers):
+                below = activations[-l - 1]
+                w = self.weights[-l]
+                nabla_b = [sum(D[i][j] for i in range(m)) for j in range(len(w))]
+                nabla_w = [[sum(D[i][j] * below[i][k] for i in range(m)) for k in range(len(w[0]))]
+                           for j in range(len(w))]
+                if l < self.num_layers - 1:
+                    D = [[sum(w[j][k] * D[i][j] for j in range(len(w))) * network.sigmoid_prime(zs[-l - 1][i][k])
+                          for k in range(len(w[0]))] for i in range(m)]
+                self.weights[-l] = [[w_jk - (eta / m) * nw for w_jk, nw in zip(w_j, nw_j)]
+                                    for w_j, nw_j in zip(w, nabla_w)]
+                self.biases[-l] = [b_j - (eta / m) * nb for b_j, nb in zip(self.biases[-l], nabla_b)]
+
+    matrix, book = MatrixForm([784, 6, 10], seed=3), network.Network([784, 6, 10], seed=3, backend="reference")
+    quiet(matrix.SGD, training, 1, 10, 3.0)
+    quiet(book.SGD, training, 1, 10, 3.0)
+    assert matrix.backend == "reference" and flat_hexes(matrix) == flat_hexes(book)
+    assert flat_hexes(matrix) != flat_hexes(MatrixForm([784, 6, 10], seed=3))  # it did train
+
+
+@pytest.mark.parametrize("fast", FAST)
+@pytest.mark.parametrize("base", [network.Network, network2.Network])
+def test_a_fast_backend_asked_for_by_name_refuses_a_changed_book_method(base, fast, monkeypatch):
+    with pytest.raises(BackendError, match="backend: Counting changes update_mini_batch, backprop, which the {} "
+                                           "backend does not run; use backend=\"reference\"".format(fast)):
+        counting(base)([4, 3, 2], seed=0, backend=fast)
+    monkeypatch.setenv("PURENN_BACKEND", fast)
+    with pytest.raises(BackendError, match="PURENN_BACKEND: Counting changes"):
+        counting(base)([4, 3, 2], seed=0)
+    monkeypatch.setenv("PURENN_BACKEND", "auto")
+    assert counting(base)([4, 3, 2], seed=0).backend == "reference"
+
+
+@pytest.mark.parametrize("fast", FAST)
+def test_a_book_method_replaced_on_the_instance_stops_a_fast_backend(fast, digits):
+    training, test = digits
+    net = network.Network([784, 5, 10], seed=0, backend=fast)
+    net.backprop = lambda x, y: (_ for _ in ()).throw(AssertionError("not reached"))
+    before = flat_hexes(net)
+    for call in (lambda: net.SGD(training, 1, 10, 3.0), lambda: net.evaluate(test),
+                 lambda: net.feedforward(test[0][0])):
+        with pytest.raises(BackendError, match="changes backprop, which the {} backend does not run".format(fast)):
+            call()
+    assert flat_hexes(net) == before
+    net.backend = "reference"
+    with pytest.raises(AssertionError, match="not reached"):
+        net.SGD(training, 1, 10, 3.0)
