@@ -8,16 +8,15 @@ numbers bit for bit.
                         quadratic cost, SGD, backpropagation
     purenn.network2     costs, initialisers, L2/L1, dropout,       chapter 3
                         momentum, schedules, early stopping, save
+    purenn.linalg       the NumPy operations the book uses, as loops
     purenn.mnist_loader load MNIST (the book's API, plain lists)   chapter 1
     purenn.expand_mnist the expanded training set (shifted digits) chapter 6
-    purenn.mnist_average_darkness                  the darkness baseline   chapter 1
-    purenn.mnist_svm    the SVM baseline (random Fourier features) chapter 1
-    purenn.idx          read and write IDX files, plain or gzip
-    purenn.pictures     read and write PNG/PGM/PBM, digit grids
-    purenn.predict      a picture of a digit -> a 28 x 28 input
-    purenn.engine       the Python engine: the reference's numbers, faster
-    purenn.backends     choose the reference, the engine or the C core
-    purenn.checkpoint   stop training and resume it, bit for bit
+    purenn.mnist_average_darkness, purenn.mnist_svm   the baselines  chapter 1
+    purenn.backends     choose the reference, the Python engine or the C core;
+                        the protocol a fast backend provides
+    purenn.training     the one training run: stop and resume, progress,
+                        divergence checks, monitoring, early stopping
+    purenn.files        IDX files, pictures, handwriting, model files, SVG charts
     purenn.cli          `python -m purenn train`, `... backends`, ...
     purenn.errors       the exceptions purenn raises
 

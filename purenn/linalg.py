@@ -28,6 +28,16 @@ Shapes, for a layer of n_in inputs and n_out neurons:
     b   n_out           b[j] the bias of neuron j
     a   n_in            the activations coming in
     z   n_out           the weighted inputs, z[j] = w[j] . a + b[j]
+
+    >>> w = [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]       # 3 neurons, 2 inputs
+    >>> weighted_inputs(w, [1.0, 0.5], [0.0, 0.0, 1.0])
+    [2.0, 5.0, 9.0]
+    >>> transpose_times(w, [1.0, 0.0, -1.0])
+    [-4.0, -4.0]
+    >>> outer([2.0, 3.0], [0.5, 0.0])                  # a zero input gives -0.0, added as nothing
+    [[1.0, -0.0], [1.5, -0.0]]
+    >>> argmax([0.1, 0.7, 0.7]), one_hot(2, 4)
+    (1, [0.0, 0.0, 1.0, 0.0])
 """
 
 __all__ = ["dot", "weighted_inputs", "transpose_times", "outer", "add", "subtract_scaled", "argmax", "one_hot"]

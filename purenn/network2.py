@@ -237,18 +237,15 @@ class Network:
 
         As in the book: `lmbda` is the L2 regularisation parameter; the
         evaluation data (validation or test, y the digit) and the training
-        data can be monitored for cost and accuracy after each epoch, and the
-        per-epoch lists are returned as (evaluation_cost,
-        evaluation_accuracy, training_cost, training_accuracy).
-        `early_stopping_n` > 0 stops when the watched figure has not improved
-        for that many epochs.  Beyond the book: `l1`, `momentum`, and
-        `schedule` = n (halve eta after n epochs without improvement, stop
-        when eta is 1/128 of its start).  The figure watched by early
-        stopping and the schedule is the first monitored of: evaluation
-        accuracy, evaluation cost, training accuracy, training cost.
-        `on_epoch(record)`, if given, is called after each epoch with a
-        dict of that epoch's figures; `verbose=False` leaves out the book's
-        printout.  `progress`, `stop` and `resume`: as in
+        data can be monitored for cost and accuracy after each epoch; returns
+        the per-epoch lists (evaluation_cost, evaluation_accuracy,
+        training_cost, training_accuracy).  `early_stopping_n` > 0 stops when
+        the watched figure (the first monitored of evaluation accuracy,
+        evaluation cost, training accuracy, training cost) has not improved
+        for that many epochs.  Beyond the book: `l1`, `momentum`, `schedule` =
+        n (halve eta after n epochs without improvement, stop at 1/128 of its
+        start), `on_epoch(record)` (a dict of the epoch's figures),
+        `verbose=False` (no printout); `progress`, `stop` and `resume` as in
         purenn.network.Network.SGD (purenn.training.run does them).
         """
         settings = _sgd_settings(lmbda, l1, momentum, schedule, early_stopping_n, evaluation_data,

@@ -51,6 +51,7 @@ def test_python_dash_m_purenn_trains_and_says_which_backend_runs(backend, tmp_pa
     assert done.stderr == ""  # no progress line: stderr is not a terminal
 
 
+@pytest.mark.exhaustive_on_reference
 def test_the_same_seed_gives_the_same_epoch_lines(backend, small_mnist, capsys):
     argv = ["train", "--data", small_mnist, "--epochs", "2", "--seed", "7", "--backend", backend, "--quiet"]
     first = run_main(argv, capsys)
@@ -212,6 +213,7 @@ def test_bench_copes_with_no_test_images(tmp_path, capsys):
     assert "25 training and 0 test images" in out
 
 
+@pytest.mark.exhaustive_on_reference
 def test_chapter3_options_train_network2_with_a_table_save_plot_and_evaluate(backend, small_mnist, tmp_path,
                                                                             capsys):
     import xml.etree.ElementTree as ET

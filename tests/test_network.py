@@ -187,6 +187,7 @@ def test_gradient_check_catches_a_wrong_gradient():
 
 #### Learning
 
+@pytest.mark.exhaustive_on_reference
 def test_learns_digits_from_a_few_thousand_images(backend, mnist, capsys):
     training, _, test = mnist
     net = Network([784, 30, 10], seed=2, backend=backend)

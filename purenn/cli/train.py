@@ -198,7 +198,7 @@ def _network2(job):
     options = job.options
     if job.resumed is not None:
         return job.resumed.net
-    net = network2.Network(options["sizes"], getattr(network2, COSTS[options["cost"] or "cross-entropy"]),
+    net = network2.Network(options["sizes"], network2.COSTS[COSTS[options["cost"] or "cross-entropy"]],
                            activation=options["activation"] or "sigmoid", dropout=options["dropout"] or 0.0,
                            seed=job.seed, backend=job.backend)
     if options["init"] == "large":

@@ -149,6 +149,29 @@ def read_png(path):
     data = _read(path)
     if data[:8] != _PNG_SIGNATURE:
         raise DataFileError(path, "not a PNG file: bad signature")
+    header, palette, transparency, compressed = _png_chunks(path, data)
+    width, height, depth, colour = _png_header(path, header, palette, compressed)
+    channels = _COLOUR_TYPES[colour][1]
+    stride = (width * channels * depth + 7) // 8
+    expected = height * (1 + stride)
+    inflater = zlib.decompressobj()
+    try:
+        raw = inflater.decompress(b"".join(compressed), expected + 1)
+    except zlib.error as e:
+        raise DataFileError(path, "corrupt PNG image data: {}".format(e)) from None
+    if len(raw) != expected:
+        raise DataFileError(path, "PNG image data holds {} bytes, {} x {} {} needs {}".format(
+            len(raw), width, height, _COLOUR_TYPES[colour][0], expected))
+    rows = _unfilter(path, raw, height, stride, max(1, channels * depth // 8))
+    out = bytearray(width * height)
+    for y, line in enumerate(rows):
+        out[y * width:(y + 1) * width] = _grey_row(path, y, _samples(line, depth, width * channels), width, depth,
+                                                   colour, palette, transparency)
+    return width, height, bytes(out)
+
+
+def _png_chunks(path, data):
+    """(IHDR fields, PLTE, tRNS, the IDAT chunks) of a PNG file's bytes."""
     header, palette, transparency, compressed = None, None, None, []
     for kind, body in _chunks(path, data):
         if header is None and kind != b"IHDR":
@@ -163,14 +186,18 @@ def read_png(path):
             transparency = body
         elif kind == b"IDAT":
             compressed.append(body)
+    return header, palette, transparency, compressed
+
+
+def _png_header(path, header, palette, compressed):
+    """(width, height, bit depth, colour type) from IHDR, or DataFileError for what purenn does not decode."""
     width, height, depth, colour, compression, filtering, interlace = header
     if colour not in _COLOUR_TYPES:
         raise DataFileError(path, "PNG colour type {} is not one of 0, 2, 3, 4, 6".format(colour))
-    name, channels = _COLOUR_TYPES[colour]
     allowed = (1, 2, 4, 8) if colour in (0, 3) else (8,)
     if depth not in allowed:
         raise DataFileError(path, "{}-bit {} PNG is not supported (only {} bits)".format(
-            depth, name, ", ".join(map(str, allowed))))
+            depth, _COLOUR_TYPES[colour][0], ", ".join(map(str, allowed))))
     if compression != 0 or filtering != 0:
         raise DataFileError(path, "PNG uses an unknown compression or filter method")
     if interlace != 0:
@@ -184,44 +211,33 @@ def read_png(path):
         raise DataFileError(path, "palette PNG without a PLTE chunk")
     if not compressed:
         raise DataFileError(path, "PNG has no IDAT chunk")
-    stride = (width * channels * depth + 7) // 8
-    expected = height * (1 + stride)
-    inflater = zlib.decompressobj()
-    try:
-        raw = inflater.decompress(b"".join(compressed), expected + 1)
-    except zlib.error as e:
-        raise DataFileError(path, "corrupt PNG image data: {}".format(e)) from None
-    if len(raw) != expected:
-        raise DataFileError(path, "PNG image data holds {} bytes, {} x {} {} needs {}".format(
-            len(raw), width, height, name, expected))
-    rows = _unfilter(path, raw, height, stride, max(1, channels * depth // 8))
-    out = bytearray(width * height)
-    for y, line in enumerate(rows):
-        values = _samples(line, depth, width * channels)
-        base = y * width
-        if colour == 0:
-            if depth != 8:
-                scale = 255 // ((1 << depth) - 1)
-                values = bytes(v * scale for v in values)
-            out[base:base + width] = values
-        elif colour == 4:
-            out[base:base + width] = bytes(_on_white(values[2 * x], values[2 * x + 1]) for x in range(width))
-        elif colour == 2:
-            out[base:base + width] = bytes(_grey(*values[3 * x:3 * x + 3]) for x in range(width))
-        elif colour == 6:
-            out[base:base + width] = bytes(
-                _on_white(_grey(*values[4 * x:4 * x + 3]), values[4 * x + 3]) for x in range(width))
-        else:
-            for x in range(width):
-                index = values[x]
-                if 3 * index + 3 > len(palette):
-                    raise DataFileError(path, "PNG pixel ({}, {}) uses palette entry {} of {}".format(
-                        x, y, index, len(palette) // 3))
-                value = _grey(*palette[3 * index:3 * index + 3])
-                if transparency is not None and index < len(transparency):
-                    value = _on_white(value, transparency[index])
-                out[base + x] = value
-    return width, height, bytes(out)
+    return width, height, depth, colour
+
+
+def _grey_row(path, y, values, width, depth, colour, palette, transparency):
+    """Row y's samples as `width` grey bytes, colours and transparency laid on white paper."""
+    if colour == 0:
+        if depth != 8:
+            scale = 255 // ((1 << depth) - 1)
+            values = bytes(v * scale for v in values)
+        return values
+    if colour == 4:
+        return bytes(_on_white(values[2 * x], values[2 * x + 1]) for x in range(width))
+    if colour == 2:
+        return bytes(_grey(*values[3 * x:3 * x + 3]) for x in range(width))
+    if colour == 6:
+        return bytes(_on_white(_grey(*values[4 * x:4 * x + 3]), values[4 * x + 3]) for x in range(width))
+    row = bytearray(width)
+    for x in range(width):
+        index = values[x]
+        if 3 * index + 3 > len(palette):
+            raise DataFileError(path, "PNG pixel ({}, {}) uses palette entry {} of {}".format(
+                x, y, index, len(palette) // 3))
+        value = _grey(*palette[3 * index:3 * index + 3])
+        if transparency is not None and index < len(transparency):
+            value = _on_white(value, transparency[index])
+        row[x] = value
+    return row
 
 
 def write_png(path, width, height, pixels):
