@@ -1,9 +1,9 @@
-"""Build purenn._core, the C core, with cffi (API mode, out of line).
+"""Build purenn.backends._core, the C core, with cffi (API mode, out of line).
 
 setup.py names this file in `cffi_modules`; it can also be run by hand:
-`python csrc/build_core.py` builds purenn/_core*.so in place.
+`python csrc/build_core.py` builds purenn/backends/_core*.so in place.
 
-The header purenn_core.h is both the C header and the cffi declaration.
+The header purenn.h is both the C header and the cffi declaration.
 The flags matter: -ffp-contract=off forbids fusing a*b+c into one rounding
 (FMA), which would change bits; -ffast-math (reordering sums) is never used.
 PURENN_CFLAGS / PURENN_LDFLAGS add flags (the sanitizer build uses them).
@@ -18,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def _cdef():
-    with open(os.path.join(HERE, "purenn_core.h")) as f:
+    with open(os.path.join(HERE, "purenn.h")) as f:
         return f.read()
 
 
@@ -37,7 +37,7 @@ ffibuilder = FFI()
 ffibuilder.cdef(_cdef())
 ffibuilder.set_source(
     "purenn.backends._core",
-    '#include "purenn_core.h"',
+    '#include "purenn.h"',
     sources=[os.path.relpath(os.path.join(HERE, "purenn_core.c"))],
     include_dirs=[HERE],
     extra_compile_args=_compile_args(),

@@ -1,4 +1,4 @@
-/* purenn_core.c -- the C core of purenn.  See purenn_core.h for the contract.
+/* purenn_core.c -- the C core of purenn.  See purenn.h for the contract.
  *
  * Each function mirrors its Python twin in purenn/network.py or
  * purenn/network2.py loop for loop.
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "purenn_core.h"
+#include "purenn.h"
 
 enum { PN_SIGMOID = 0, PN_TANH = 1, PN_RELU = 2, PN_SOFTMAX = 3 };
 enum { PN_QUADRATIC = 0, PN_CROSS_ENTROPY = 1, PN_LOG_LIKELIHOOD = 2 };

@@ -1,4 +1,4 @@
-/* purenn_core.h -- the C core of purenn: twins of the arithmetic in purenn/network.py.
+/* purenn.h -- the C core of purenn: twins of the arithmetic in purenn/network.py.
  *
  * Every function gives the same IEEE-754 bits as its Python twin: the same
  * operations, the same order of every sum, no contraction into fused
