@@ -3,7 +3,9 @@
 setup.py names this file in `cffi_modules`; it can also be run by hand:
 `python csrc/build_core.py` builds purenn/backends/_core*.so in place.
 
-The header purenn.h is both the C header and the cffi declaration.
+The header purenn.h is both the C header and the cffi declaration; the
+core's sources, one file per subject, are SOURCES (internal.h is what they
+share).
 The flags matter: -ffp-contract=off forbids fusing a*b+c into one rounding
 (FMA), which would change bits; -ffast-math (reordering sums) is never used.
 PURENN_CFLAGS / PURENN_LDFLAGS add flags (the sanitizer build uses them).
@@ -15,6 +17,9 @@ import sys
 from cffi import FFI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+# The vector kernels, whole networks, the SVM baseline: each a .c file here.
+SOURCES = ["kernels.c", "network.c", "svm.c"]
 
 
 def _cdef():
@@ -38,7 +43,7 @@ ffibuilder.cdef(_cdef())
 ffibuilder.set_source(
     "purenn.backends._core",
     '#include "purenn.h"',
-    sources=[os.path.relpath(os.path.join(HERE, "purenn_core.c"))],
+    sources=[os.path.relpath(os.path.join(HERE, name)) for name in SOURCES],
     include_dirs=[HERE],
     extra_compile_args=_compile_args(),
     extra_link_args=os.environ.get("PURENN_LDFLAGS", "").split(),

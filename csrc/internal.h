@@ -1,0 +1,34 @@
+/* internal.h -- what the core's .c files share and Python never sees: the
+ * public header, the codes of pn_net's fields, and WIDE.  Each of kernels.c,
+ * network.c and svm.c includes this file and nothing else of the core's; a
+ * further subject (convolutional layers, say, in conv.c) would do the same,
+ * build on the kernels of kernels.c, and be added to build_core.py's sources.
+ * Not part of the cffi declaration (purenn.h is): macros are allowed here.
+ */
+#ifndef PURENN_INTERNAL_H
+#define PURENN_INTERNAL_H
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "purenn.h"
+
+/* The codes of pn_net's hidden/output activations and its cost (purenn.h). */
+enum { PN_SIGMOID = 0, PN_TANH = 1, PN_RELU = 2, PN_SOFTMAX = 3 };
+enum { PN_QUADRATIC = 0, PN_CROSS_ENTROPY = 1, PN_LOG_LIKELIHOOD = 2 };
+
+/* WIDE: on x86-64 Linux with GCC or Clang, also compile the function for
+ * AVX2 and let the loader pick the version the processor can run.  The
+ * wider registers only run more of the independent outputs side by side;
+ * every output's operations and their order are unchanged (and with
+ * -ffp-contract=off no multiply-add is fused), so the bits are the same. */
+#if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) || defined(__clang__)) \
+    && !defined(PURENN_NO_CLONES)
+#define WIDE __attribute__((target_clones("avx2", "default")))
+#else
+#define WIDE
+#endif
+
+#endif

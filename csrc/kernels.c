@@ -1,0 +1,122 @@
+/* kernels.c -- the vector kernels every subject builds on: the sigmoid, the
+ * non-zero inputs of a layer, the weighted inputs w a + b, w^T delta, adding
+ * delta a^T into a gradient, argmax, and pixel bytes to doubles.
+ *
+ * Where it is faster, work is spread across independent outputs (several
+ * rows of w at once, each with its own running sum), never by reordering
+ * the terms of one sum.  The only other liberty: inputs that are exactly
+ * zero are gathered out once per layer (`pn_nonzeros`), which skips exactly
+ * the terms the Python twins skip, in the same order.
+ */
+#include "internal.h"
+
+double pn_sigmoid(double z)
+{
+    /* Twin of network.sigmoid: exp never sees a positive number, so never overflows. */
+    if (z >= 0.0) {
+        return 1.0 / (1.0 + exp(-z));
+    }
+    double e = exp(z);
+    return e / (1.0 + e);
+}
+
+double pn_sigmoid_prime(double z)
+{
+    return pn_sigmoid(z) * (1.0 - pn_sigmoid(z));
+}
+
+/* a[k] != 0.0 read from the bits: true for NaN, false for both zeros. */
+static uint64_t nonzero_bits(double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    return bits & 0x7FFFFFFFFFFFFFFFull;
+}
+
+int64_t pn_nonzeros(const double *a, int64_t n, int64_t *nz)
+{
+    int64_t m = 0, k = 0;
+    /* Most MNIST pixels come in long runs of zeros: pass over four at a time. */
+    for (; k + 4 <= n; k += 4) {
+        if ((nonzero_bits(a[k]) | nonzero_bits(a[k + 1]) | nonzero_bits(a[k + 2])
+             | nonzero_bits(a[k + 3])) == 0) {
+            continue;
+        }
+        for (int64_t i = k; i < k + 4; i++) {
+            nz[m] = i;          /* always written, kept only if a[i] != 0: no branch to mispredict */
+            m += (a[i] != 0.0);
+        }
+    }
+    for (; k < n; k++) {
+        nz[m] = k;
+        m += (a[k] != 0.0);
+    }
+    return m;
+}
+
+WIDE void pn_weighted_inputs(const double *restrict wT, const double *restrict a,
+                        const int64_t *restrict nz, int64_t m, const double *restrict b,
+                        int64_t n_out, double *restrict z)
+{
+    /* Twin of network.weighted_inputs: z[j] = dot(w_j, a) + b[j].  With w
+     * stored transposed, the inner loop runs across the outputs j, each z[j]
+     * still adding its terms in the order k = 0, 1, ... of the non-zero a[k]. */
+    for (int64_t j = 0; j < n_out; j++) {
+        z[j] = 0.0;
+    }
+    for (int64_t t = 0; t < m; t++) {
+        const double *wT_k = wT + nz[t] * n_out;
+        double a_k = a[nz[t]];
+        for (int64_t j = 0; j < n_out; j++) {
+            z[j] += wT_k[j] * a_k;
+        }
+    }
+    for (int64_t j = 0; j < n_out; j++) {
+        z[j] = z[j] + b[j];
+    }
+}
+
+void pn_transpose_times(const double *wT, const double *delta, int64_t n_out, int64_t n_in,
+                        double *out)
+{
+    /* Twin of network.transpose_times: out[k] = sum over j = 0, 1, ... of w[j][k] * delta[j]. */
+    for (int64_t k = 0; k < n_in; k++) {
+        const double *wT_k = wT + k * n_out;
+        double total = 0.0;
+        for (int64_t j = 0; j < n_out; j++) {
+            total += wT_k[j] * delta[j];
+        }
+        out[k] = total;
+    }
+}
+
+WIDE void pn_outer_add(double *restrict nwT, const double *restrict delta, const double *restrict a,
+                  const int64_t *restrict nz, int64_t m, int64_t n_out)
+{
+    /* Twin of adding network.outer(delta, a) into a gradient: rows where a[k] == 0 add nothing. */
+    for (int64_t t = 0; t < m; t++) {
+        double *nwT_k = nwT + nz[t] * n_out;
+        double a_k = a[nz[t]];
+        for (int64_t j = 0; j < n_out; j++) {
+            nwT_k[j] += delta[j] * a_k;
+        }
+    }
+}
+
+int64_t pn_argmax(const double *v, int64_t n)
+{
+    int64_t best = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (v[i] > v[best]) {
+            best = i;
+        }
+    }
+    return best;
+}
+
+void pn_pixels_to_doubles(const uint8_t *bytes, int64_t n, double *out)
+{
+    for (int64_t i = 0; i < n; i++) {
+        out[i] = (double)bytes[i] / 256.0;
+    }
+}
