@@ -301,12 +301,20 @@ static double sign_of(double w)
     return w > 0.0 ? 1.0 : w < 0.0 ? -1.0 : 0.0;
 }
 
-/* Twin of the update at the end of Network.update_mini_batch (network) and
- * Network._update (network2), for one layer's weights wT and biases b. */
-WIDE static void descend(const pn_net *net, double *restrict wT, double *restrict b,
-                         double *restrict vw, double *restrict vb,
-                         const double *restrict nwT, const double *restrict nb,
-                         int64_t n_weights, int64_t n_biases, double eta, double rate)
+/* Applies one mini-batch's update to one layer's weights wT (n_weights) and
+ * biases b (n_biases), given their gradient summed over the mini-batch, nwT and nb,
+ * and rate = eta / (the mini-batch's size).  Without momentum: each weight decays
+ * (L2), steps towards 0 (L1), then takes the gradient step; with momentum, the
+ * velocities vw, vb are updated first and added to w and b.
+ * Twins of network.Network.update_mini_batch and network2.Network.update_mini_batch,
+ * the step at their end: without momentum, per weight, twin of network2._step;
+ * with it, twin of network2.Network._momentum_step (per weight, network2._velocity).
+ * The chapter-1 network's step is this with lmbda = l1 = momentum = 0: decay is
+ * then exactly 1.0, and 1.0 * w is w. */
+WIDE static void update_layer(const pn_net *net, double *restrict wT, double *restrict b,
+                              double *restrict vw, double *restrict vb,
+                              const double *restrict nwT, const double *restrict nb,
+                              int64_t n_weights, int64_t n_biases, double eta, double rate)
 {
     if (net->momentum == 0.0) {
         double decay = 1.0 - eta * (net->lmbda / (double)net->n);
@@ -387,8 +395,9 @@ int pn_train(const pn_net *net, double *params, double *velocity, const double *
         for (int64_t l = 0; l + 1 < net->n_layers; l++) {
             int64_t n_weights = sizes[l] * sizes[l + 1], n_biases = sizes[l + 1];
             double *v = velocity == NULL ? NULL : velocity + offset;
-            descend(net, params + offset, params + offset + n_weights, v, v == NULL ? NULL : v + n_weights,
-                    ws.nabla + offset, ws.nabla + offset + n_weights, n_weights, n_biases, eta, rate);
+            update_layer(net, params + offset, params + offset + n_weights, v,
+                         v == NULL ? NULL : v + n_weights, ws.nabla + offset,
+                         ws.nabla + offset + n_weights, n_weights, n_biases, eta, rate);
             offset += n_weights + n_biases;
         }
     }
