@@ -1,6 +1,7 @@
 /* kernels.c -- the vector kernels every subject builds on: the sigmoid, the
  * non-zero inputs of a layer, the weighted inputs w a + b, w^T delta, adding
- * delta a^T into a gradient, argmax, and pixel bytes to doubles.
+ * delta a^T into a gradient, argmax, and pixel bytes to doubles.  Their
+ * Python twins are in purenn/linalg.py (and the sigmoid in purenn/network.py).
  *
  * Where it is faster, work is spread across independent outputs (several
  * rows of w at once, each with its own running sum), never by reordering
@@ -22,6 +23,7 @@ double pn_sigmoid(double z)
 
 double pn_sigmoid_prime(double z)
 {
+    /* Twin of network.sigmoid_prime. */
     return pn_sigmoid(z) * (1.0 - pn_sigmoid(z));
 }
 
@@ -35,6 +37,7 @@ static uint64_t nonzero_bits(double v)
 
 int64_t pn_nonzeros(const double *a, int64_t n, int64_t *nz)
 {
+    /* Twin of backends.engine.nonzeros: the inputs linalg.dot and linalg.outer do not skip. */
     int64_t m = 0, k = 0;
     /* Most MNIST pixels come in long runs of zeros: pass over four at a time. */
     for (; k + 4 <= n; k += 4) {
@@ -58,7 +61,7 @@ WIDE void pn_weighted_inputs(const double *restrict wT, const double *restrict a
                         const int64_t *restrict nz, int64_t m, const double *restrict b,
                         int64_t n_out, double *restrict z)
 {
-    /* Twin of network.weighted_inputs: z[j] = dot(w_j, a) + b[j].  With w
+    /* Twin of linalg.weighted_inputs: z[j] = dot(w_j, a) + b[j].  With w
      * stored transposed, the inner loop runs across the outputs j, each z[j]
      * still adding its terms in the order k = 0, 1, ... of the non-zero a[k]. */
     for (int64_t j = 0; j < n_out; j++) {
@@ -79,7 +82,7 @@ WIDE void pn_weighted_inputs(const double *restrict wT, const double *restrict a
 void pn_transpose_times(const double *wT, const double *delta, int64_t n_out, int64_t n_in,
                         double *out)
 {
-    /* Twin of network.transpose_times: out[k] = sum over j = 0, 1, ... of w[j][k] * delta[j]. */
+    /* Twin of linalg.transpose_times: out[k] = sum over j = 0, 1, ... of w[j][k] * delta[j]. */
     for (int64_t k = 0; k < n_in; k++) {
         const double *wT_k = wT + k * n_out;
         double total = 0.0;
@@ -93,7 +96,8 @@ void pn_transpose_times(const double *wT, const double *delta, int64_t n_out, in
 WIDE void pn_outer_add(double *restrict nwT, const double *restrict delta, const double *restrict a,
                   const int64_t *restrict nz, int64_t m, int64_t n_out)
 {
-    /* Twin of adding network.outer(delta, a) into a gradient: rows where a[k] == 0 add nothing. */
+    /* Twins of linalg.outer and linalg.add, outer(delta, a) added into a gradient: the -0.0
+     * that linalg.outer gives where a[k] == 0 adds nothing, so those rows are skipped. */
     for (int64_t t = 0; t < m; t++) {
         double *nwT_k = nwT + nz[t] * n_out;
         double a_k = a[nz[t]];
@@ -105,6 +109,7 @@ WIDE void pn_outer_add(double *restrict nwT, const double *restrict delta, const
 
 int64_t pn_argmax(const double *v, int64_t n)
 {
+    /* Twin of linalg.argmax: the first of equal values wins, and a NaN only in first place. */
     int64_t best = 0;
     for (int64_t i = 0; i < n; i++) {
         if (v[i] > v[best]) {
@@ -116,6 +121,7 @@ int64_t pn_argmax(const double *v, int64_t n)
 
 void pn_pixels_to_doubles(const uint8_t *bytes, int64_t n, double *out)
 {
+    /* Twin of mnist_loader.PIXEL_VALUES: byte / 256, exact for every byte. */
     for (int64_t i = 0; i < n; i++) {
         out[i] = (double)bytes[i] / 256.0;
     }

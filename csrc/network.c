@@ -2,15 +2,32 @@
  * workspace of one example, the forward pass, backpropagation, the update
  * of each layer after a mini-batch, and the public pn_feedforward,
  * pn_classify, pn_costs, pn_train, pn_param_count and pn_hidden_count.
+ * Their Python twins are in purenn/network.py and purenn/network2.py.
  *
  * Each function mirrors its Python twin loop for loop: the same operations
  * in the same order, every sum added in the same order (purenn.h says more).
+ *
+ * Layer numbers.  Here l counts weight layers from 0: weight layer l takes the
+ * activations of layer l (layer 0 being the input x) to the neurons of layer l+1.
+ *     the book            numbers layers of neurons from 1, the input being layer 1:
+ *                         weight layer l feeds the book's layer l+2, and its weights
+ *                         and biases are the book's w^{l+2} and b^{l+2}; acts_of[l],
+ *                         the input to weight layer l, is the book's a^{l+1}
+ *     Python's lists      weights[l] and biases[l] are weight layer l, as here, and
+ *                         backprop's activations[l] is acts_of[l]
+ *     Python's backprop   (network.Network.backprop, network2.Network.backprop) counts
+ *                         back from the last layer: its own l, written l' here, is
+ *                         used as the negative index [-l'], which is weight layer
+ *                         l = n_layers - 1 - l' here; so [-1] is the last weight
+ *                         layer, n_layers - 2, and its loop's l' = 2 the one below
  */
 #include "internal.h"
 
 /* ---- activations and costs ------------------------------------------------- */
 
-/* Twins of network2's activation functions, in place over z (n). */
+/* Twin of network2.Network._activate: layer l+1's activations f(z), in place over
+ * z (n), kind being pn_net's hidden or output code.  Per code, twins of
+ * network.sigmoid, network2.tanh, network2.relu and network2.softmax. */
 static void activate(int kind, double *z, int64_t n)
 {
     if (kind == PN_SOFTMAX) {
@@ -47,7 +64,8 @@ static void activate(int kind, double *z, int64_t n)
     }
 }
 
-/* Twins of network2's _sigmoid_prime_of, _tanh_prime_of, _relu_prime_of: f'(z) from a = f(z). */
+/* Twins of network2._sigmoid_prime_of, network2._tanh_prime_of and
+ * network2._relu_prime_of: f'(z) from a = f(z). */
 static double derivative(int kind, double a)
 {
     if (kind == PN_SIGMOID) {
@@ -65,7 +83,8 @@ static double clamped_log(double x)
     return log(x > 1e-300 ? x : 1e-300);
 }
 
-/* Twins of the costs' fn(a, y) in network2. */
+/* The cost of output a (n) when y was desired.  Twins of network.QuadraticCost.fn,
+ * network2.CrossEntropyCost.fn and network2.LogLikelihoodCost.fn. */
 static double cost_fn(int cost, const double *a, const double *y, int64_t n)
 {
     double total = 0.0;
@@ -104,7 +123,7 @@ int64_t pn_hidden_count(int64_t n_layers, const int64_t *sizes)
     return count;
 }
 
-/* Room for networks of up to this many layers (purenn/_cbackend.py checks). */
+/* Room for networks of up to this many layers (purenn/backends/cbackend.py checks). */
 #define MAX_LAYERS 64
 
 /* Buffers for one example's forward and backward pass, in one allocation. */
@@ -155,9 +174,11 @@ static int workspace_init(workspace *ws, const pn_net *net, int with_gradient)
     return 0;
 }
 
-/* Twin of the forward pass of Network.feedforward and Network.backprop (both
- * networks): x through every layer.  mask (the hidden neurons, 1 kept, 0 dropped)
- * is NULL without dropout. */
+/* The forward pass: x through every layer, into ws and ls.  mask (one byte per hidden
+ * neuron, 1 kept, 0 dropped) is NULL without dropout.  Twins of
+ * network.Network.feedforward and network2.Network.feedforward; with the activations
+ * kept (and dropout), twins also of network.Network.backprop and
+ * network2.Network.backprop, their first loop ("feedforward"). */
 static void forward(const pn_net *net, const double *params, const double *x, const uint8_t *mask,
                     const workspace *ws, layers *ls)
 {
@@ -193,6 +214,8 @@ static void forward(const pn_net *net, const double *params, const double *x, co
     }
 }
 
+/* The forward pass of each row of X, and from its output what is asked for (the rest
+ * NULL): out for pn_feedforward, labels for pn_classify, costs (with Y) for pn_costs. */
 static int run_forward(const pn_net *net, const double *params, const double *X, int64_t n,
                        double *out, int64_t *labels, const double *Y, double *costs)
 {
@@ -236,8 +259,12 @@ int pn_costs(const pn_net *net, const double *params, const double *X, const dou
     return run_forward(net, params, X, n, NULL, NULL, Y, costs);
 }
 
-/* Twin of Network.backprop (both networks), its result added straight into
- * ws->nabla (the sum update_mini_batch forms) for the example x, y. */
+/* Twins of network.Network.backprop and network2.Network.backprop for the example
+ * x, y (with dropout, its mask), the gradient added straight into ws->nabla (the sum
+ * that update_mini_batch forms).  The output layer's delta: twins of
+ * network.QuadraticCost.delta, network2.CrossEntropyCost.delta and
+ * network2.LogLikelihoodCost.delta (network.Network.backprop's cost_derivative times
+ * sigmoid_prime is QuadraticCost's delta, bit for bit). */
 static void backprop_add(const pn_net *net, const double *params, const double *x, const double *y,
                          const uint8_t *mask, workspace *ws)
 {
@@ -246,7 +273,7 @@ static void backprop_add(const pn_net *net, const double *params, const double *
     forward(net, params, x, mask, ws, &ls);
     double scale = 1.0 / (1.0 - net->dropout);
 
-    int64_t l = net->n_layers - 2;  /* the last layer of weights: from layer l to l+1 */
+    int64_t l = net->n_layers - 2;  /* the last weight layer, Python's [-1]: layer l to l+1 */
     int64_t n_in = sizes[l], n_out = sizes[l + 1];
     int64_t offset = pn_param_count(net->n_layers, sizes) - (n_in * n_out + n_out);
     const uint8_t *mask_l = mask == NULL ? NULL : mask + pn_hidden_count(net->n_layers, sizes);
@@ -295,7 +322,7 @@ static void backprop_add(const pn_net *net, const double *params, const double *
     }
 }
 
-/* Twin of network2._sign. */
+/* Twin of network2.sign. */
 static double sign_of(double w)
 {
     return w > 0.0 ? 1.0 : w < 0.0 ? -1.0 : 0.0;
@@ -308,7 +335,8 @@ static double sign_of(double w)
  * velocities vw, vb are updated first and added to w and b.
  * Twins of network.Network.update_mini_batch and network2.Network.update_mini_batch,
  * the step at their end: without momentum, per weight, twin of network2._step;
- * with it, twin of network2.Network._momentum_step (per weight, network2._velocity).
+ * with it, twins of network2.Network._momentum_step and network2._velocity (its
+ * per-weight part).
  * The chapter-1 network's step is this with lmbda = l1 = momentum = 0: decay is
  * then exactly 1.0, and 1.0 * w is w. */
 WIDE static void update_layer(const pn_net *net, double *restrict wT, double *restrict b,
@@ -364,6 +392,9 @@ static void prefetch_row(const double *row, int64_t n)
 #endif
 }
 
+/* Twins of network.Network.update_mini_batch and network2.Network.update_mini_batch,
+ * once per mini-batch of the examples in order (purenn.h): backprop_add for each
+ * example, then update_layer for each weight layer. */
 int pn_train(const pn_net *net, double *params, double *velocity, const double *X, const double *Y,
              const int64_t *order, int64_t n_order, const uint8_t *masks, int64_t batch, double eta)
 {

@@ -1,8 +1,15 @@
-/* purenn.h -- the C core of purenn: twins of the arithmetic in purenn/network.py.
+/* purenn.h -- the C core of purenn: what Python calls, for the three subjects
+ * kernels.c (vector kernels), network.c (whole networks) and svm.c (the SVM
+ * baseline).  Each function mirrors arithmetic in purenn/linalg.py,
+ * purenn/network.py, purenn/network2.py or purenn/mnist_svm.py.
  *
  * Every function gives the same IEEE-754 bits as its Python twin: the same
  * operations, the same order of every sum, no contraction into fused
- * multiply-adds (build with -ffp-contract=off, never -ffast-math).
+ * multiply-adds (build with -ffp-contract=off, never -ffast-math).  Its comment
+ * names that twin, as module.function or module.Class.method with the module
+ * relative to purenn (Twin of linalg.argmax, say, or for several, Twins of
+ * linalg.outer and linalg.add); tests/test_twins.py checks that every name so
+ * given is real.
  *
  * A network's parameters live in one flat array of doubles.  For each layer
  * l = 0 .. n_layers-2, with n_in = sizes[l] and n_out = sizes[l+1]:
@@ -11,28 +18,40 @@
  *              across the independent outputs j
  *     biases   n_out
  * Examples are rows of flat arrays: X is n x sizes[0], Y is n x sizes[n_layers-1].
- * The callers (purenn/_cbackend.py) check every shape and length first.
+ * The callers (purenn/backends/cbackend.py, purenn/backends/csvm.py) check every
+ * shape and length first.
  *
  * This header is also the cffi declaration of the module: plain C, no macros.
  */
+
+/* ---- kernels.c: numbers and vectors ---------------------------------------- */
 
 /* Twin of network.sigmoid: 1 / (1 + e^-z), exp only ever of a non-positive number. */
 double pn_sigmoid(double z);
 /* Twin of network.sigmoid_prime: sigmoid(z) * (1 - sigmoid(z)). */
 double pn_sigmoid_prime(double z);
-/* Positions k of the non-zero a[k] (n), in order, into nz (n); returns how many (m). */
+/* Twin of backends.engine.nonzeros: the positions k of the non-zero a[k] (n), in
+ * order, into nz (n); returns how many (m). */
 int64_t pn_nonzeros(const double *a, int64_t n, int64_t *nz);
-/* Twin of network.weighted_inputs: z (n_out) = w a + b, given wT (n_in x n_out) and a's nz/m from pn_nonzeros. */
+/* Twin of linalg.weighted_inputs: z (n_out) = w a + b, given wT (n_in x n_out) and
+ * a's nz/m from pn_nonzeros. */
 void pn_weighted_inputs(const double *wT, const double *a, const int64_t *nz, int64_t m,
                         const double *b, int64_t n_out, double *z);
-/* Twin of network.transpose_times: out (n_in) = w^T delta (n_out), given wT (n_in x n_out). */
+/* Twin of linalg.transpose_times: out (n_in) = w^T delta (n_out), given wT (n_in x n_out). */
 void pn_transpose_times(const double *wT, const double *delta, int64_t n_out, int64_t n_in,
                         double *out);
-/* Twin of adding network.outer(delta, a) into a gradient held transposed, nwT (n_in x n_out); a's nz/m from pn_nonzeros. */
+/* Twins of linalg.outer and linalg.add: the gradient held transposed, nwT (n_in x n_out),
+ * plus outer(delta, a); a's nz/m from pn_nonzeros. */
 void pn_outer_add(double *nwT, const double *delta, const double *a, const int64_t *nz, int64_t m,
                   int64_t n_out);
-/* Twin of network.argmax: index of the largest of v[0..n-1], the first on a tie. */
+/* Twin of linalg.argmax: index of the largest of v[0..n-1], the first on a tie. */
 int64_t pn_argmax(const double *v, int64_t n);
+/* Twin of mnist_loader.PIXEL_VALUES, the values of an mnist_loader.Image:
+ * out[i] = bytes[i] / 256 (exact) for n bytes. */
+void pn_pixels_to_doubles(const uint8_t *bytes, int64_t n, double *out);
+
+/* ---- network.c: whole networks ----------------------------------------------- */
+
 /* A network as the core sees it.  Codes: hidden and output 0 sigmoid, 1 tanh, 2 relu,
  * 3 softmax (output only); cost 0 quadratic, 1 cross-entropy, 2 log-likelihood.
  * purenn.network's networks are sigmoid/sigmoid/quadratic with every option 0. */
@@ -49,38 +68,46 @@ typedef struct {
     int64_t n;              /* size of the whole training set, which scales lmbda and l1 */
 } pn_net;
 
-/* Twin of mnist_loader.Image's values: out[i] = bytes[i] / 256 (exact) for n bytes. */
-void pn_pixels_to_doubles(const uint8_t *bytes, int64_t n, double *out);
 /* The length of the parameter array for these layer sizes. */
 int64_t pn_param_count(int64_t n_layers, const int64_t *sizes);
 /* The number of hidden neurons: one dropout mask byte each per example. */
 int64_t pn_hidden_count(int64_t n_layers, const int64_t *sizes);
-/* Twin of Network.feedforward for n examples: out (n x sizes[-1]) from X (n x sizes[0]). 0, -1 out of memory, -2 bad layer count. */
+/* Twins of network.Network.feedforward and network2.Network.feedforward for n examples:
+ * out (n x sizes[-1]) from X (n x sizes[0]).  0, -1 out of memory, -2 bad layer count. */
 int pn_feedforward(const pn_net *net, const double *params, const double *X, int64_t n, double *out);
-/* Twin of the predictions of evaluate/accuracy: labels[i] = argmax of the output for row i of X. 0, -1 or -2. */
+/* Twins of network.Network.evaluate and network2.Network.accuracy, their predictions:
+ * labels[i] = the argmax of the output for row i of X.  0, -1 or -2. */
 int pn_classify(const pn_net *net, const double *params, const double *X, int64_t n, int64_t *labels);
-/* Twin of cost.fn(feedforward(x), y) for each row: costs (n) from X (n x sizes[0]), Y (n x sizes[-1]). 0, -1 or -2. */
+/* Twins of network.QuadraticCost.fn, network2.CrossEntropyCost.fn and
+ * network2.LogLikelihoodCost.fn of each row's output and y, the terms that
+ * network2.Network.total_cost adds: costs (n) from X (n x sizes[0]), Y (n x sizes[-1]).
+ * 0, -1 or -2. */
 int pn_costs(const pn_net *net, const double *params, const double *X, const double *Y, int64_t n,
              double *costs);
-/* Twin of SGD's epoch loop (network._PythonTrainer, network2._PythonTrainer): mini-batches of `batch`
- * over rows order[0..n_order-1] of X and Y (the last may be shorter); velocity (param_count) with
- * momentum, else NULL; masks (n_order x hidden count, one per position in order) with dropout, else
- * NULL.  0; -1 out of memory; -2 bad layer count; -3 batch < 1 or n_order < 0. */
+/* Twins of network.Network.update_mini_batch and network2.Network.update_mini_batch,
+ * called on each mini-batch in turn as training.run.TrainingRun.mini_batches gives them:
+ * mini-batches of `batch` over rows order[0..n_order-1] of X and Y (the last may be
+ * shorter); velocity (param_count) with momentum, else NULL; masks (n_order x hidden
+ * count, one per position in order, as network2.Network.dropout_masks draws them) with
+ * dropout, else NULL.  0; -1 out of memory; -2 bad layer count; -3 batch < 1 or
+ * n_order < 0. */
 int pn_train(const pn_net *net, double *params, double *velocity, const double *X, const double *Y,
              const int64_t *order, int64_t n_order, const uint8_t *masks, int64_t batch, double eta);
 
-/* Twin of mnist_svm.features for n examples: out (n x D) = scale * cos(W x + b), with WT the
- * random directions held transposed (n_in x D), b (D); sums over the non-zero inputs in order. 0 or -1. */
+/* ---- svm.c: the SVM baseline -------------------------------------------------- */
+
+/* Twin of mnist_svm.features for n examples: out (n x D) = scale * cos(W x + b), with WT
+ * the random directions held transposed (n_in x D), b (D); sums over the non-zero inputs
+ * in order.  0 or -1. */
 int pn_rff(const double *WT, const double *b, double scale, const double *X, int64_t n, int64_t n_in,
            int64_t D, double *out);
-/* Twin of mnist_svm.LinearSVM.train_epoch: one-vs-rest hinge-loss SGD over examples order[0..m-1]
- * of X (computing their features with pn_rff's arithmetic), labels y; W (classes x D) and bias
- * (classes) updated; *step counts the updates.  0 or -1. */
+/* Twin of mnist_svm.LinearSVM.train_epoch: one-vs-rest hinge-loss SGD over examples
+ * order[0..m-1] of X (computing their features with pn_rff's arithmetic), labels y;
+ * W (classes x D) and bias (classes) updated; *step counts the updates.  0 or -1. */
 int pn_svm_epoch(const double *WT, const double *b, double scale, const double *X, const int64_t *y,
                  const int64_t *order, int64_t m, int64_t n_in, int64_t D, int64_t classes,
                  double *W, double *bias, double eta0, double lmbda, int64_t *step);
-/* Twin of mnist_svm.LinearSVM.predict for n examples: labels (n). 0 or -1. */
+/* Twin of mnist_svm.LinearSVM.predict for n examples: labels (n).  0 or -1. */
 int pn_svm_predict(const double *WT, const double *b, double scale, const double *X, int64_t n,
                    int64_t n_in, int64_t D, int64_t classes, const double *W, const double *bias,
                    int64_t *labels);
-

@@ -8,7 +8,8 @@
 #include "internal.h"
 
 /* Twin of mnist_svm.features for one example: phi (D) = scale * cos(W x + b), the
- * weighted inputs computed as the networks' are.  nz: scratch of n_in. */
+ * weighted inputs computed as the networks' are (twin of
+ * backends.engine.sparse_weighted_inputs, over the non-zero x[k]).  nz: scratch of n_in. */
 static void rff_one(const double *WT, const double *b, double scale, const double *x, int64_t n_in,
                     int64_t D, int64_t *nz, double *phi)
 {
@@ -44,6 +45,7 @@ static void svm_scratch_free(svm_scratch *scratch)
     free(scratch->phi);
 }
 
+/* Twin of mnist_svm.features for each row of X (purenn.h). */
 int pn_rff(const double *WT, const double *b, double scale, const double *X, int64_t n, int64_t n_in,
            int64_t D, double *out)
 {
@@ -69,7 +71,8 @@ static void svm_scores(const double *W, const double *bias, const double *phi, i
     }
 }
 
-/* Twin of one class's update in mnist_svm.LinearSVM.train_epoch. */
+/* Twin of mnist_svm.LinearSVM.train_epoch's update of one class's weights w_c (D):
+ * w_c = decay * w_c + push * phi, or decay * w_c where push is 0 (no margin violated). */
 WIDE static void svm_step(double *restrict w_c, const double *restrict phi, int64_t D, double decay,
                           double push)
 {
@@ -84,6 +87,7 @@ WIDE static void svm_step(double *restrict w_c, const double *restrict phi, int6
     }
 }
 
+/* Twin of mnist_svm.LinearSVM.train_epoch over the examples in order (purenn.h). */
 int pn_svm_epoch(const double *WT, const double *b, double scale, const double *X, const int64_t *y,
                  const int64_t *order, int64_t m, int64_t n_in, int64_t D, int64_t classes,
                  double *W, double *bias, double eta0, double lmbda, int64_t *step)
@@ -115,6 +119,7 @@ int pn_svm_epoch(const double *WT, const double *b, double scale, const double *
     return 0;
 }
 
+/* Twin of mnist_svm.LinearSVM.predict for each row of X (purenn.h). */
 int pn_svm_predict(const double *WT, const double *b, double scale, const double *X, int64_t n,
                    int64_t n_in, int64_t D, int64_t classes, const double *W, const double *bias,
                    int64_t *labels)
