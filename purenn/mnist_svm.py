@@ -24,10 +24,12 @@ is practical on a few thousand images.
 """
 
 import math
+import os
 import random
 import time
 
-from .backends import load_core, resolve_backend
+from .backends import load_core, mirrored, resolve_backend
+from .errors import BackendError
 from .backends.engine import nonzeros, sparse_weighted_inputs
 from .linalg import argmax
 from .mnist_loader import load_data
@@ -104,7 +106,7 @@ def run(data_dir=None, D=2000, gamma=0.02, epochs=5, eta0=0.1, lmbda=1e-5, train
         test_limit=None, seed=0, backend=None, out=print):
     """Train the SVM on the training images and score it on the test images;
     returns (correct, total, seconds)."""
-    backend = resolve_backend(backend)
+    backend = _svm_backend(backend)
     training, _, test = load_data(data_dir)
     train_images, train_labels = training[0][:train_limit], training[1][:train_limit]
     test_images, test_labels = test[0][:test_limit], test[1][:test_limit]
@@ -135,3 +137,20 @@ def run(data_dir=None, D=2000, gamma=0.02, epochs=5, eta0=0.1, lmbda=1e-5, train
     out("{} of {} values correct.".format(correct, len(test_labels)))
     out("{:.1f} s".format(seconds))
     return correct, len(test_labels), seconds
+
+
+def _svm_backend(name):
+    """"c" or "python" (this module's code): resolve_backend(name), except that
+    the C core, which mirrors features and LinearSVM, does not run them once
+    they have been changed -- "auto" then runs this module, "c" by name is refused."""
+    backend = resolve_backend(name)
+    if backend != "c":
+        return backend
+    edited = mirrored.changed(LinearSVM)
+    if not edited:
+        return backend
+    if (name if name is not None else os.environ.get("PURENN_BACKEND", "auto")).strip().lower() in ("", "auto"):
+        return "python"
+    raise BackendError("backend: the reference's {} changed since the C core's twins were checked; the c backend "
+                       "does not run the change; use backend=\"python\" or \"auto\"".format(", ".join(edited)))
+

@@ -25,9 +25,9 @@ Shapes, for a layer of n_in inputs and n_out neurons:
 import math
 import random
 
-from .backends import Examples, choose_backend, fast_backend
+from .backends import choose_backend, fast_backend
 from .linalg import add, argmax, outer, subtract_scaled, transpose_times, weighted_inputs
-from .training.checks import check_data, check_mini_batch, check_numbers, check_params, check_sizes
+from .training.checks import check_examples, check_mini_batch, check_numbers, check_params, check_sizes
 from .training.run import TrainingRun
 
 __all__ = ["Network", "QuadraticCost", "sigmoid", "sigmoid_prime"]
@@ -90,15 +90,17 @@ class Network:
     Python engine).  All give the same numbers.  See purenn.backends.
     """
 
-    #: What the fast backends do in their own code.  A subclass that overrides
-    #: one of these runs on the reference (purenn.backends.choose_backend).
-    BOOK_METHODS = ("feedforward", "update_mini_batch", "backprop", "evaluate", "cost_derivative")
+    #: What the fast backends do in their own code (and the network they
+    #: assume).  A subclass that overrides one of these runs on the reference
+    #: (purenn.backends.choose_backend).
+    BOOK_METHODS = ("feedforward", "update_mini_batch", "backprop", "evaluate", "cost_derivative", "cost",
+                    "activation", "dropout")
 
     # As the backends see every network: this one is network2's sigmoid
-    # network with the quadratic cost, no dropout.
-    cost = QuadraticCost
-    activation = "sigmoid"
-    dropout = 0.0
+    # network with the quadratic cost, no dropout -- fixed, as the book's code is.
+    cost = property(lambda self: QuadraticCost, doc="the quadratic cost, always")
+    activation = property(lambda self: "sigmoid", doc="sigmoid neurons, always")
+    dropout = property(lambda self: 0.0, doc="no dropout (purenn.network2 has it)")
 
     def __init__(self, sizes, *, seed=None, backend=None):
         sizes = check_sizes(sizes)
@@ -167,7 +169,7 @@ class Network:
         descent using backpropagation to a single mini batch.  The
         `mini_batch` is a list of tuples (x, y), and `eta` is the learning
         rate."""
-        check_mini_batch(self, mini_batch, eta)
+        mini_batch = check_mini_batch(self, mini_batch, eta)
         nabla_b = [[0.0] * len(b) for b in self.biases]
         nabla_w = [[[0.0] * len(w_j) for w_j in w] for w in self.weights]
         for x, y in mini_batch:
@@ -219,11 +221,9 @@ class Network:
         outputs the correct result.  Note that the neural network's output
         is assumed to be the index of whichever neuron in the final layer
         has the highest activation."""
-        check_params(self)
-        check_data(test_data, self.sizes, "test_data", labelled=True)
+        test_data = check_examples(self, test_data, "test_data", labelled=True)
         core = fast_backend(self)
         if core is not None:  # all the inputs in one go
-            test_data = Examples.of(test_data, labelled=True, n_out=self.sizes[-1])
             predictions = core.classify(self, test_data)
             return sum(int(p == y) for p, y in zip(predictions, test_data.labels))
         test_results = [(argmax(self.feedforward(x)), y) for (x, y) in test_data]

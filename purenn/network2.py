@@ -26,12 +26,12 @@ import math
 import os
 import random
 
-from .backends import Examples, choose_backend, fast_backend
+from .backends import choose_backend, fast_backend
 from .errors import ArgumentError
 from .files.modelfile import parse_network, read_json, save_network
 from .linalg import argmax, one_hot, outer, transpose_times, weighted_inputs
 from .network import QuadraticCost, sigmoid
-from .training.checks import (check_count, check_data, check_mini_batch, check_number, check_numbers,
+from .training.checks import (check_count, check_examples, check_mini_batch, check_number, check_numbers,
                               check_params, check_sizes)
 from .training.run import TrainingRun, watched_figure
 
@@ -172,7 +172,8 @@ class Network:
 
     #: What the fast backends do in their own code.  A subclass that overrides
     #: one of these runs on the reference (purenn.backends.choose_backend).
-    BOOK_METHODS = ("feedforward", "update_mini_batch", "backprop", "accuracy", "total_cost")
+    BOOK_METHODS = ("feedforward", "update_mini_batch", "backprop", "accuracy", "total_cost", "_activate",
+                    "_momentum_step", "dropout_mask")
 
     def __init__(self, sizes, cost=CrossEntropyCost, *, activation="sigmoid", dropout=0.0,
                  seed=None, backend=None):
@@ -248,16 +249,19 @@ class Network:
         `verbose=False` (no printout); `progress`, `stop` and `resume` as in
         purenn.network.Network.SGD (purenn.training.run does them).
         """
-        settings = _sgd_settings(lmbda, l1, momentum, schedule, early_stopping_n, evaluation_data,
-                                 monitor_evaluation_cost, monitor_evaluation_accuracy,
-                                 monitor_training_cost, monitor_training_accuracy)
+        settings = {"lmbda": lmbda, "l1": l1, "momentum": momentum, "schedule": schedule,
+                    "early_stopping_n": early_stopping_n, "monitor_evaluation_cost": bool(monitor_evaluation_cost),
+                    "monitor_evaluation_accuracy": bool(monitor_evaluation_accuracy),
+                    "monitor_training_cost": bool(monitor_training_cost),
+                    "monitor_training_accuracy": bool(monitor_training_accuracy)}
         run = TrainingRun(self, "network2", training_data, epochs, mini_batch_size, eta,
-                          evaluation_data=evaluation_data, settings=settings, history=_MONITORED,
-                          progress=progress, stop=stop, resume=resume, on_epoch=on_epoch)
+                          evaluation_data=evaluation_data, settings=settings, check_settings=_check_settings,
+                          history=_MONITORED, progress=progress, stop=stop, resume=resume, on_epoch=on_epoch)
         training_data, evaluation_data, n = run.training_data, run.evaluation_data, run.n
         evaluation_cost, evaluation_accuracy, training_cost, training_accuracy = (
             run.history[name] for name in _MONITORED)
-        say = print if verbose else _silent
+        say = _say if verbose else _silent
+        beyond_the_book = _update_options(l1, momentum, run)
         for j in run.epochs():
             eta = run.eta  # the learning-rate schedule may have lowered it
             run.shuffle()
@@ -265,8 +269,7 @@ class Network:
                 run.core_epoch()  # the same mini-batches, in the engine or the C core
             else:
                 for mini_batch in run.mini_batches():
-                    self.update_mini_batch(mini_batch, eta, lmbda, n, l1=l1, momentum=momentum,
-                                           velocities=run.velocities)
+                    self.update_mini_batch(mini_batch, eta, lmbda, n, **beyond_the_book)
             say("Epoch {} training complete".format(j))
             if monitor_training_cost:
                 cost = self.total_cost(training_data, lmbda)
@@ -297,15 +300,17 @@ class Network:
         and `momentum` with its `velocities` (shaped like (weights, biases),
         changed in place; None starts from zero).  With dropout, each
         example's mask is drawn from the network's RNG."""
-        check_mini_batch(self, mini_batch, eta)
+        mini_batch = check_mini_batch(self, mini_batch, eta)
         for value, name in ((lmbda, "lmbda"), (l1, "l1"), (momentum, "momentum")):
             check_number(value, name)
         check_count(n, "n", minimum=1)
         nabla_b = [[0.0] * len(b) for b in self.biases]
         nabla_w = [[[0.0] * len(w_j) for w_j in w] for w in self.weights]
         for x, y in mini_batch:
-            mask = self.dropout_mask() if self.dropout else None
-            delta_nabla_b, delta_nabla_w = self.backprop(x, y, mask)
+            if self.dropout:  # beyond the book: this example's dropout mask
+                delta_nabla_b, delta_nabla_w = self.backprop(x, y, self.dropout_mask())
+            else:
+                delta_nabla_b, delta_nabla_w = self.backprop(x, y)
             nabla_b = [[nb + dnb for nb, dnb in zip(nb_l, dnb_l)] for nb_l, dnb_l in zip(nabla_b, delta_nabla_b)]
             nabla_w = [[[nw + dnw for nw, dnw in zip(nw_j, dnw_j)] for nw_j, dnw_j in zip(nw_l, dnw_l)]
                        for nw_l, dnw_l in zip(nabla_w, delta_nabla_w)]
@@ -399,7 +404,7 @@ class Network:
         neuron).  `convert` is False for validation and test data, whose y
         is the digit (the usual case), True for training data, whose y is a
         one-hot list."""
-        data = self._checked(data, "data", labelled=not convert)
+        data = check_examples(self, data, "data", labelled=not convert)
         core = fast_backend(self)
         if core is not None:  # all the inputs in one go
             return sum(int(p == y) for p, y in zip(core.classify(self, data), data.labels))
@@ -414,7 +419,7 @@ class Network:
         (lmbda/2n) sum of w^2.  `convert` is False for training data (y
         one-hot, the usual case), True for validation and test data (y the
         digit), as in the book."""
-        data = self._checked(data, "data", labelled=convert)
+        data = check_examples(self, data, "data", labelled=convert)
         core = fast_backend(self)
         costs = core.costs(self, data) if core is not None else [
             self.cost.fn(self.feedforward(x), y) for x, y in zip(data.xs(), data.ys)]
@@ -430,12 +435,6 @@ class Network:
                     squares += w_jk * w_jk
         return cost + 0.5 * (lmbda / len(data)) * squares
 
-    def _checked(self, data, name, labelled):
-        check_params(self)
-        data = Examples.of(data, labelled, self.sizes[-1])
-        check_data(data, self.sizes, name, labelled=labelled)
-        return data
-
     def save(self, filename):
         """Save the neural network to the file `filename` (purenn.files.modelfile)."""
         save_network(self, filename)
@@ -444,32 +443,35 @@ class Network:
 _MONITORED = ("evaluation_cost", "evaluation_accuracy", "training_cost", "training_accuracy")
 
 
+def _say(text):
+    print(text, flush=True)
+
+
 def _silent(text):
     pass
 
 
-def _sgd_settings(lmbda, l1, momentum, schedule, early_stopping_n, evaluation_data, monitor_evaluation_cost,
-                  monitor_evaluation_accuracy, monitor_training_cost, monitor_training_accuracy):
-    """network2's SGD arguments beyond the chapter-1 network's, checked: what
-    a resumed run must share (purenn.training.state)."""
-    check_count(early_stopping_n, "early_stopping_n", minimum=0)
-    check_count(schedule, "schedule", minimum=0)
-    for value, name in ((lmbda, "lmbda"), (l1, "l1"), (momentum, "momentum")):
-        check_number(value, name)
-    if not 0.0 <= momentum < 1.0:
-        raise ArgumentError("momentum: {!r} is not from 0 up to (not including) 1".format(momentum))
-    if (monitor_evaluation_cost or monitor_evaluation_accuracy) and not evaluation_data:
-        raise ArgumentError("evaluation_data: monitoring it was asked for, but none was given")
-    settings = {"lmbda": lmbda, "l1": l1, "momentum": momentum, "schedule": schedule,
-                "early_stopping_n": early_stopping_n,
-                "monitor_evaluation_cost": bool(monitor_evaluation_cost),
-                "monitor_evaluation_accuracy": bool(monitor_evaluation_accuracy),
-                "monitor_training_cost": bool(monitor_training_cost),
-                "monitor_training_accuracy": bool(monitor_training_accuracy)}
-    if (early_stopping_n or schedule) and watched_figure(settings) is None:
+def _check_settings(settings):
+    """network2's SGD arguments beyond the chapter-1 network's (what a resumed
+    run must share, purenn.training.state), checked after the run's own."""
+    check_count(settings["early_stopping_n"], "early_stopping_n", minimum=0)
+    check_count(settings["schedule"], "schedule", minimum=0)
+    for name in ("lmbda", "l1", "momentum"):
+        check_number(settings[name], name)
+    if not 0.0 <= settings["momentum"] < 1.0:
+        raise ArgumentError("momentum: {!r} is not from 0 up to (not including) 1".format(settings["momentum"]))
+    if (settings["early_stopping_n"] or settings["schedule"]) and watched_figure(settings) is None:
         raise ArgumentError("{}: needs a figure to watch; turn on a monitor (evaluation or training accuracy "
-                            "or cost)".format("early_stopping_n" if early_stopping_n else "schedule"))
-    return settings
+                            "or cost)".format("early_stopping_n" if settings["early_stopping_n"] else "schedule"))
+
+
+def _update_options(l1, momentum, run):
+    """The keyword arguments of update_mini_batch beyond the book's, given only
+    when asked for, so that a subclass written with the book's signature works."""
+    options = {"l1": l1} if l1 else {}
+    if momentum:
+        options.update(momentum=momentum, velocities=run.velocities)
+    return options
 
 
 def _step(w, nw, decay, shrink, rate):

@@ -171,3 +171,65 @@ def test_a_book_method_replaced_on_the_instance_stops_a_fast_backend(fast, digit
     net.backend = "reference"
     with pytest.raises(AssertionError, match="not reached"):
         net.SGD(training, 1, 10, 3.0)
+
+
+@pytest.mark.parametrize("fast", FAST)
+def test_a_book_method_replaced_on_its_class_at_run_time_runs_on_the_reference(fast, digits, monkeypatch):
+    training, _ = digits
+    calls = []
+    original = network.Network.backprop
+
+    def traced(self, x, y):
+        calls.append(1)
+        return original(self, x, y)
+
+    already = network.Network([784, 5, 10], seed=0, backend=fast)
+    monkeypatch.setattr(network.Network, "backprop", traced)
+    assert network.Network([784, 5, 10], seed=0).backend == "reference"
+    with pytest.raises(BackendError, match=r"the reference's network.Network.backprop has been changed since its "
+                                           r"twins were checked, which the {} backend does not run".format(fast)):
+        network.Network([784, 5, 10], seed=0, backend=fast)
+    with pytest.raises(BackendError, match="network.Network.backprop"):
+        already.SGD(training, 1, 10, 3.0)
+    net = network.Network([784, 5, 10], seed=0)
+    quiet(net.SGD, training, 1, 10, 3.0)
+    assert len(calls) == len(training)
+    monkeypatch.undo()
+    assert network.Network([784, 5, 10], seed=0, backend=fast).backend == fast
+
+
+def test_the_chapter2_exercise_done_in_network_py_itself_is_what_is_trained(tmp_path):
+    """A student edits update_mini_batch in a copy of purenn's own network.py:
+    the default backend runs the edit, and a fast backend by name refuses."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import purenn
+    from purenn import mnist_loader
+
+    copy = tmp_path / "purenn"
+    shutil.copytree(os.path.dirname(purenn.__file__), str(copy), ignore=shutil.ignore_patterns("__pycache__"))
+    source = (copy / "network.py").read_text()
+    marker = "        mini_batch = check_mini_batch(self, mini_batch, eta)\n"
+    assert source.count(marker) == 1
+    (copy / "network.py").write_text(source.replace(marker, marker + '        print("my update_mini_batch")\n'))
+    script = ("import purenn, sys\n"
+              "assert purenn.__file__.startswith(sys.argv[1]), purenn.__file__\n"
+              "from purenn import network, mnist_loader\n"
+              "training = mnist_loader.load_data_wrapper()[0][:30]\n"
+              "net = network.Network([784, 5, 10], seed=1)\n"
+              "print('backend', net.backend)\n"
+              "net.SGD(training, 1, 10, 3.0)\n"
+              "try:\n"
+              "    network.Network([784, 5, 10], seed=1, backend='python')\n"
+              "except purenn.BackendError as e:\n"
+              "    print('refused:', e)\n")
+    done = subprocess.run([sys.executable, "-c", script, str(copy)], cwd=str(tmp_path), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=str(tmp_path), PURENN_BACKEND="auto",
+                                   PURENN_DATA=mnist_loader.find_data_dir(None)))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "backend reference" and lines.count("my update_mini_batch") == 3
+    assert "refused: backend: the reference's network.Network.update_mini_batch has been changed" in done.stdout

@@ -143,3 +143,30 @@ def test_the_reading_of_twin_comments():
     assert problem("network2.Network._update") == "purenn.network2.Network has no _update"
     assert problem("nosuchmodule.f") == "no module purenn.nosuchmodule"
     assert problem("linalg") is not None
+
+
+#### The Python twins are still the code the fast backends were checked against
+
+def test_the_recorded_fingerprints_are_those_of_the_reference_now():
+    from purenn import mnist_svm, network, network2
+    from purenn.backends import mirrored
+
+    assert set(mirrored.RECORDED) == set(mirrored.MIRRORED)
+    for cls in (network.Network, network2.Network, mnist_svm.LinearSVM):
+        assert mirrored.changed(cls) == [], (
+            "the reference changed; if its twins (backends/engine.py, csrc/) were changed to match and the "
+            "bit-for-bit tests pass, record it: python -m purenn.backends.mirrored --write")
+
+
+def test_every_python_twin_the_c_core_names_is_fingerprinted():
+    from purenn.backends import mirrored
+
+    named = set()
+    for source in _sources():
+        with open(os.path.join(CSRC, source)) as f:
+            named.update(twin_names(f.read())[0])
+    reference = {name for name in named if name.split(".")[0] in ("linalg", "network", "network2", "mnist_svm")}
+    assert len(reference) >= AT_LEAST
+    missing = sorted(name for name in reference
+                     if not any(name == m or name.startswith(m + ".") for m in mirrored.MIRRORED))
+    assert missing == [], "twins of these are not in purenn.backends.mirrored.MIRRORED"

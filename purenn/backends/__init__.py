@@ -21,8 +21,11 @@ backend does in its own code (feedforward, update_mini_batch, backprop, ...).
 A network whose class overrides one of them, or that has one replaced on
 the instance, must run that code: with "auto" it runs on the reference
 (`net.backend` says so), and asking for "python" or "c" by name is a
-BackendError naming the method.  A fast backend never silently bypasses
-what a subclass changed.
+BackendError naming the method.  The same holds when the mirrored reference
+code itself has changed -- a book method or an arithmetic function edited in
+its source file, or replaced on its module or class at run time
+(mirrored.py fingerprints it).  A fast backend never silently bypasses what
+a student changed.
 
 The protocol: what a fast backend provides
 ------------------------------------------
@@ -64,10 +67,11 @@ import os
 
 from ..errors import BackendError
 from ..linalg import argmax
+from . import mirrored
 from .examples import Examples
 
 __all__ = ["BACKENDS", "available_backends", "resolve_backend", "core_status", "load_core",
-           "choose_backend", "fast_backend", "overridden_methods", "predictions", "Examples"]
+           "choose_backend", "fast_backend", "changed_code", "overridden_methods", "predictions", "Examples"]
 
 #: The backend names a network accepts (besides "auto").
 BACKENDS = ("reference", "python", "c")
@@ -133,7 +137,7 @@ def choose_backend(name, net):
     reference under "auto", and is refused a fast backend asked for by name."""
     requested, source = _requested(name)
     backend = resolve_backend(name)
-    changed = overridden_methods(net)
+    changed = [] if backend == "reference" else changed_code(net)
     if backend == "reference" or not changed:
         return backend
     if isinstance(requested, str) and requested.lower() == "auto":
@@ -147,25 +151,42 @@ def fast_backend(net):
     fast backend would not run the change)."""
     if net.backend == "reference":
         return None
-    changed = overridden_methods(net)
+    changed = changed_code(net)
     if changed:
         raise _bypass_error(net, net.backend, changed, "backend")
     return load_core(net.backend)
 
 
+def changed_code(net):
+    """What `net` would run that a fast backend does not: overridden_methods,
+    and the mirrored reference code edited or replaced since its twins were
+    checked (mirrored.changed)."""
+    return overridden_methods(net) + mirrored.changed(net)
+
+
 def overridden_methods(net):
     """The names in BOOK_METHODS that `net` does not run as purenn's class
     defines them: overridden by a subclass or set on the instance."""
-    book = next(cls for cls in type(net).__mro__ if "BOOK_METHODS" in vars(cls))
+    book = next((cls for cls in type(net).__mro__
+                 if "BOOK_METHODS" in vars(cls) and cls.__module__.startswith("purenn.")), None)
+    if book is None:
+        return []
     return [name for name in book.BOOK_METHODS
             if name in vars(net) or getattr(type(net), name) is not vars(book)[name]]
 
 
 def _bypass_error(net, backend, changed, source):
+    methods = [name for name in changed if "." not in name]
+    edited = [name for name in changed if "." in name]
+    what = []
+    if methods:
+        what.append("{} changes {}".format(type(net).__name__, ", ".join(methods)))
+    if edited:
+        what.append("the reference's {} {} been changed since its twins were checked".format(
+            ", ".join(edited), "has" if len(edited) == 1 else "have"))
     return BackendError(
-        "{}: {} changes {}, which the {} backend does not run; use backend=\"reference\" (or \"auto\", "
-        "which chooses it) to train with the changed code".format(
-            source, type(net).__name__, ", ".join(changed), backend))
+        "{}: {}, which the {} backend does not run; use backend=\"reference\" (or \"auto\", which chooses "
+        "it) to train with the changed code".format(source, "; ".join(what), backend))
 
 
 def load_core(name="c"):

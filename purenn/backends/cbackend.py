@@ -115,7 +115,7 @@ def _packed_params(net):
     return _Layout(net).pack(net)
 
 
-_FORMS = ParamsCache(_packed_params)
+_FORMS = ParamsCache("c", _packed_params)
 
 
 def pack_rows(rows, width, name):
@@ -168,7 +168,7 @@ class _Trainer:
         if masks is not None and len(masks) != self.n * self.layout.hidden:
             raise ArgumentError("masks: {} bytes, expected {} (one per hidden neuron per example)".format(
                 len(masks), self.n * self.layout.hidden))
-        self.params = array("d", _FORMS.get(self.net))  # a copy: the cached form stays as it is
+        self.params = array("d", _FORMS.get(self.net, exact=True))  # a copy: the cached form stays as it is
         self.order = array("q", order)
         self.masks = masks
 

@@ -68,7 +68,7 @@ def _copy(params):
     return [[list(w_j) for w_j in w_l] for w_l in w], [list(b_l) for b_l in b]
 
 
-_FORMS = ParamsCache(_floats)
+_FORMS = ParamsCache("python", _floats)
 
 
 class _Layers:
@@ -135,7 +135,7 @@ class _Trainer:
     def begin_epoch(self, order, masks):
         net = self.net
         self.order, self.masks = order, masks
-        self.layers = _Layers(net, _copy(_FORMS.get(net)))
+        self.layers = _Layers(net, _copy(_FORMS.get(net, exact=True)))
         # The gradient, kept between mini-batches and set back to +0.0 where used.
         self.nabla_w = [[[0.0] * n_in for _ in range(n_out)] for n_in, n_out in zip(net.sizes[:-1], net.sizes[1:])]
 

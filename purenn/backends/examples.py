@@ -36,7 +36,7 @@ class Examples(list):
     @classmethod
     def of(cls, data, labelled, n_out):
         """`data` itself if it is already Examples of that kind, else Examples(data, labelled)."""
-        if isinstance(data, cls) and data.labelled == labelled:
+        if isinstance(data, cls) and data.labelled == labelled and data.n_out == n_out:
             return data
         return cls(data, labelled, n_out)
 

@@ -212,8 +212,8 @@ def run_bench(training_data, test_data, sizes=(784, 30, 10), epochs=1, mini_batc
         if fast in by_name and slow in by_name:
             say("{} is {:.1f}x faster per epoch than {}".format(
                 fast, min(by_name[slow][2]) / min(by_name[fast][2]), slow))
-    say("s/epoch is the fastest of {} epoch(s); 'prepare' is handing the data to the backend "
-        "(once per SGD call)".format(epochs))
+    say("s/epoch is the fastest of {} epoch(s), CPU seconds; 'prepare' is SGD's set-up before the first "
+        "epoch (checking the data, handing it to the backend) and packing the test images".format(epochs))
     return rows
 
 

@@ -31,7 +31,7 @@ def add_parser(commands):
         "train", help="train the chapter-1 network on MNIST",
         description="Train the book's chapter-1 network (sigmoid neurons, quadratic cost, "
                     "mini-batch SGD) and print the test accuracy after each epoch. The defaults "
-                    "are the book's experiment; it reaches about 95%% accuracy.")
+                    "are the book's experiment; it reaches about 95% accuracy.")
     add_arguments(train)
     return train
 

@@ -10,11 +10,17 @@ axes, ticks, labels and a legend; a panel with nothing to show is left out.
 """
 
 import math
-from xml.sax.saxutils import escape
 
 from .atomic import write_text
 
 __all__ = ["write_svg", "render_svg", "nice_ticks"]
+
+
+def escape(text):
+    """`text` safe inside an SVG element: &, < and > as entities (xml.sax.saxutils.escape's
+    rule, without importing it: it brings in urllib, ssl and hashlib)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
 
 _SERIES = (
     ("training", "#1f77b4", ""),

@@ -83,15 +83,31 @@ def check_data(data, sizes, name, labelled):
 
 
 def check_mini_batch(net, mini_batch, eta):
-    """The arguments of update_mini_batch: a non-empty list of (x, y) that fit
-    the network, and a finite eta."""
-    if not isinstance(mini_batch, (list, tuple)):
-        raise ArgumentError("mini_batch: expected a list of (x, y), got {}".format(type(mini_batch).__name__))
+    """The arguments of update_mini_batch checked: a non-empty sequence of
+    (x, y) that fit the network (returned as a list), and a finite eta."""
+    try:
+        mini_batch = list(mini_batch)
+    except TypeError:
+        raise ArgumentError("mini_batch: expected a list of (x, y), got {}".format(
+            type(mini_batch).__name__)) from None
     if not mini_batch:
         raise ArgumentError("mini_batch: empty")
     check_params(net)
     check_data(mini_batch, net.sizes, "mini_batch", labelled=False)
     check_number(eta, "eta")
+    return mini_batch
+
+
+def check_examples(net, data, name, labelled):
+    """`data` as Examples (a list, made once) that fit `net`: x has sizes[0]
+    numbers, y is a class (labelled) or sizes[-1] numbers."""
+    check_params(net)
+    try:
+        data = Examples.of(data, labelled, net.sizes[-1])
+    except TypeError:
+        raise ArgumentError("{}: expected a list of (x, y), got {}".format(name, type(data).__name__)) from None
+    check_data(data, net.sizes, name, labelled=labelled)
+    return data
 
 
 def _check_pairs(data, n_in, n_out, name, labelled):

@@ -42,17 +42,24 @@ class TrainingRun:
     `kind` is "network" or "network2" (it names the state's kind);
     `evaluation_name` what SGD calls its evaluation data; `settings`
     the further SGD arguments that a resumed run must share (network2's lmbda,
-    l1, momentum, schedule, early_stopping_n, monitor_* flags); `history` the
+    l1, momentum, schedule, early_stopping_n, monitor_* flags), checked by
+    `check_settings(settings)` after the run's own checks; `history` the
     names of the lists the run measures into (kept in the state).
     """
 
     def __init__(self, net, kind, training_data, epochs, mini_batch_size, eta, *, evaluation_data=None,
-                 evaluation_name="evaluation_data", settings=(), history=("results",), progress=None, stop=None,
-                 resume=None, on_epoch=None):
+                 evaluation_name="evaluation_data", settings=(), check_settings=None, history=("results",),
+                 progress=None, stop=None, resume=None, on_epoch=None):
         n_out = net.sizes[-1]
         self.training_data = Examples(training_data, labelled=False, n_out=n_out)
-        self.evaluation_data = Examples(evaluation_data, labelled=True, n_out=n_out) if evaluation_data else None
+        self.evaluation_data = (Examples(evaluation_data, labelled=True, n_out=n_out)
+                                if evaluation_data is not None else None) or None
         self._check(net, epochs, mini_batch_size, eta, evaluation_name)
+        if check_settings is not None:
+            check_settings(dict(settings))
+        if (dict(settings).get("monitor_evaluation_cost") or dict(settings).get("monitor_evaluation_accuracy")) \
+                and not self.evaluation_data:
+            raise ArgumentError("{}: monitoring it was asked for, but none was given".format(evaluation_name))
         self.net, self.kind, self.n = net, kind, len(self.training_data)
         self.epoch_count, self.mini_batch_size = epochs, mini_batch_size
         self.eta = self.start_eta = float(eta)
@@ -158,6 +165,10 @@ class TrainingRun:
 
     def _end_training(self):
         if self.done < self.n:
+            if self.net.dropout and self.core is None:
+                # The rest of the epoch's masks, drawn and left unused: the RNG then stands
+                # where a fast backend, which draws the epoch's masks at once, leaves it.
+                self.net.dropout_masks(self.n - self.done)
             raise self._interrupted(*self.before_shuffle)
         self.done = 0
         self.seconds = time.perf_counter() - self.started
