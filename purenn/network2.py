@@ -244,11 +244,9 @@ class Network:
         the watched figure (the first monitored of evaluation accuracy,
         evaluation cost, training accuracy, training cost) has not improved
         for that many epochs.  Beyond the book: `l1`, `momentum`, `schedule` =
-        n (halve eta after n epochs without improvement, stop at 1/128 of its
-        start), `on_epoch(record)` (a dict of the epoch's figures),
-        `verbose=False` (no printout); `progress`, `stop` and `resume` as in
-        purenn.network.Network.SGD (purenn.training.run does them).
-        """
+        n (halve eta after n epochs without improvement, stop at 1/128 of it),
+        `on_epoch(record)`, `verbose=False`, and `progress`, `stop`, `resume`
+        as in purenn.network.Network.SGD (purenn.training.run does them)."""
         settings = {"lmbda": lmbda, "l1": l1, "momentum": momentum, "schedule": schedule,
                     "early_stopping_n": early_stopping_n, "monitor_evaluation_cost": bool(monitor_evaluation_cost),
                     "monitor_evaluation_accuracy": bool(monitor_evaluation_accuracy),

@@ -155,7 +155,7 @@ def test_the_recorded_fingerprints_are_those_of_the_reference_now():
     for cls in (network.Network, network2.Network, mnist_svm.LinearSVM):
         assert mirrored.changed(cls) == [], (
             "the reference changed; if its twins (backends/engine.py, csrc/) were changed to match and the "
-            "bit-for-bit tests pass, record it: python -m purenn.backends.mirrored --write")
+            "bit-for-bit tests pass, record it: python -c \"from purenn.backends import mirrored; mirrored.write()\"")
 
 
 def test_every_python_twin_the_c_core_names_is_fingerprinted():

@@ -26,10 +26,9 @@ every Python twin the C core names.
 
 import importlib
 import os
-import sys
 from operator import attrgetter
 
-__all__ = ["MIRRORED", "RECORDED", "changed", "fingerprint"]
+__all__ = ["MIRRORED", "RECORDED", "changed", "fingerprint", "write"]
 
 #: module of a network class -> the purenn modules whose code its fast backends mirror
 USES = {"purenn.network": ("linalg", "network"), "purenn.network2": ("linalg", "network", "network2"),
@@ -101,7 +100,7 @@ def _names(modules, cache={}):
     return cache[modules]
 
 
-def _write():
+def write():
     """Record the fingerprints of the code as it is now, in this file."""
     path = os.path.abspath(__file__)
     text = open(path, encoding="utf-8").read()
@@ -115,7 +114,7 @@ def _write():
 
 _BLOCK = "\n" + "RECORDED = {" + "\n"  # where the block begins (spelt so that it does not match itself)
 
-#: The fingerprints of MIRRORED when the twins last agreed with them (written by --write).
+#: The fingerprints of MIRRORED when the twins last agreed with them (written by write()).
 RECORDED = {
     "linalg.dot": "166fbc0b97331b67",
     "linalg.weighted_inputs": "130af3a7257c48b2",
@@ -159,8 +158,3 @@ RECORDED = {
     "mnist_svm.LinearSVM.train_epoch": "dd9e1926de23793c",
     "mnist_svm.LinearSVM.predict": "4b0e89785fdc5f7f",
 }
-
-if __name__ == "__main__":
-    if sys.argv[1:] != ["--write"]:
-        sys.exit("usage: python -m purenn.backends.mirrored --write")
-    _write()
