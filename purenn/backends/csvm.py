@@ -29,7 +29,7 @@ class CoreSVM:
         return array("d", [w for w_c in self.svm.weights for w in w_c]), array("d", self.svm.bias)
 
     def train_epoch(self, labels, order):
-        """Twin of LinearSVM.train_epoch over the training images in `order`."""
+        """Twin of mnist_svm.LinearSVM.train_epoch over the training images in `order`."""
         svm, fmap = self.svm, self.svm.fmap
         W, bias = self._weights()
         step = ffi.new("int64_t *", svm.step)
@@ -45,7 +45,7 @@ class CoreSVM:
         svm.step = step[0]
 
     def predict_all(self, images):
-        """Twin of [LinearSVM.predict(x) for x in images]."""
+        """Twin of [mnist_svm.LinearSVM.predict(x) for x in images]."""
         svm, fmap = self.svm, self.svm.fmap
         W, bias = self._weights()
         X = pack_rows(images, fmap.n_in, "images")

@@ -83,7 +83,7 @@ class _Layers:
         self.hidden = sum(net.sizes[1:-1])
 
     def forward(self, x, mask=None):
-        """Twin of the reference's forward pass.  Per weight layer l: the
+        """Twin of the forward pass of network2.Network.backprop.  Per weight layer l: the
         non-zero positions nonzeros[l] of its input (after dropout) and their
         values[l], and raws[l], layer l+1's activations before dropout."""
         values, positions, raws = [], [], []
@@ -163,7 +163,8 @@ class _Trainer:
         self._update(nabla_b, touched, eta, eta / len(batch))
 
     def _backprop_add(self, x, y, mask, nabla_b, touched):
-        """Twin of backprop, its gradient added into self.nabla_w and nabla_b."""
+        """Twin of network.Network.backprop and network2.Network.backprop, its gradient added
+        into self.nabla_w and nabla_b."""
         layers = self.layers
         values, positions, raws = layers.forward(x, mask)
         a = raws[-1]
