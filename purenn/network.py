@@ -25,7 +25,7 @@ Shapes, for a layer of n_in inputs and n_out neurons:
 import math
 import random
 
-from .backends import choose_backend, fast_backend
+from .backends import automatic, choose_backend, fast_backend
 from .linalg import add, argmax, outer, subtract_scaled, transpose_times, weighted_inputs
 from .training.checks import check_examples, check_mini_batch, check_numbers, check_params, check_sizes
 from .training.run import TrainingRun
@@ -107,6 +107,7 @@ class Network:
         self.num_layers = len(sizes)
         self.sizes = sizes
         self.backend = choose_backend(backend, self)
+        self.backend_automatic = automatic(backend)  # chosen by purenn: may go over to the reference
         self.seed = seed
         self.rng = random.Random(seed)
         gauss = self.rng.gauss

@@ -26,7 +26,7 @@ import math
 import os
 import random
 
-from .backends import choose_backend, fast_backend
+from .backends import automatic, choose_backend, fast_backend
 from .errors import ArgumentError
 from .files.modelfile import parse_network, read_json, save_network
 from .linalg import argmax, one_hot, outer, transpose_times, weighted_inputs
@@ -190,6 +190,7 @@ class Network:
         self.activation = activation
         self.dropout = float(dropout)
         self.backend = choose_backend(backend, self)
+        self.backend_automatic = automatic(backend)  # chosen by purenn: may go over to the reference
         self.seed = seed
         self.rng = random.Random(seed)
         self.default_weight_initializer()

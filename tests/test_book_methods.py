@@ -240,4 +240,44 @@ def test_the_chapter2_exercise_done_in_network_py_itself_is_what_is_trained(tmp_
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "backend reference" and lines.count("my update_mini_batch") == 3
-    assert "refused: backend: the reference's network.Network.update_mini_batch has been changed" in done.stdout
+    assert "refused: backend: the reference's network.py has been changed" in done.stdout
+
+
+def _changes():
+    """(what to replace, with what): the run-time changes a fast backend would not run."""
+    import functools
+    from purenn import mnist_loader
+
+    def clipped_sigmoid(z):
+        return min(network.sigmoid(z), 0.9)
+
+    return [
+        ("activation table entry", network2.ACTIVATIONS, "sigmoid", (clipped_sigmoid, network2._sigmoid_prime_of)),
+        ("network2's own sigmoid", network2, "sigmoid", clipped_sigmoid),
+        ("a linalg function as network2 holds it", network2, "weighted_inputs",
+         lambda w, a, b: [0.0 for _ in b]),
+        ("a cost's method on its class", network2.CrossEntropyCost, "fn", staticmethod(lambda a, y: 42.0)),
+        ("a wrapped replacement", network, "sigmoid", functools.wraps(network.sigmoid)(clipped_sigmoid)),
+        ("a constant", network2, "_TINY", 1e-5),
+        ("the pixel values", mnist_loader, "PIXEL_VALUES", [byte / 255 for byte in range(256)]),
+    ]
+
+
+@pytest.mark.parametrize("fast", FAST)
+@pytest.mark.parametrize("index", range(7))
+def test_run_time_changes_of_the_reference_send_an_automatic_network_to_it(index, fast, monkeypatch):
+    what, where, name, replacement = _changes()[index]
+    automatic, named = network2.Network([4, 3, 2], seed=0), network2.Network([4, 3, 2], seed=0, backend=fast)
+    assert automatic.backend == FAST[-1]
+    if isinstance(where, dict):
+        monkeypatch.setitem(where, name, replacement)
+    else:
+        monkeypatch.setattr(where, name, replacement)
+    x = [0.5, 0.0, 0.25, 1.0]
+    assert automatic.feedforward(x) == network2.Network([4, 3, 2], seed=0, backend="reference").feedforward(x)
+    assert automatic.backend == "reference", what
+    with pytest.raises(BackendError, match="which the {} backend does not run".format(fast)):
+        named.feedforward(x)
+    assert network2.Network([4, 3, 2], seed=0).backend == "reference"
+    monkeypatch.undo()
+    assert network2.Network([4, 3, 2], seed=0).backend == FAST[-1]

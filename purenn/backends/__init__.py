@@ -22,10 +22,11 @@ A network whose class overrides one of them, or that has one replaced on
 the instance, must run that code: with "auto" it runs on the reference
 (`net.backend` says so), and asking for "python" or "c" by name is a
 BackendError naming the method.  The same holds when the mirrored reference
-code itself has changed -- a book method or an arithmetic function edited in
-its source file, or replaced on its module or class at run time
-(mirrored.py fingerprints it).  A fast backend never silently bypasses what
-a student changed.
+code itself has changed (mirrored.py): a module's source file edited (any
+edit of linalg.py, network.py, network2.py or mnist_svm.py), or one of their
+functions, classes, methods or table entries replaced while the program
+runs.  A network whose backend purenn chose goes over to the reference at
+the next call even when the change comes after it was made.
 
 The protocol: what a fast backend provides
 ------------------------------------------
@@ -71,7 +72,8 @@ from . import mirrored
 from .examples import Examples
 
 __all__ = ["BACKENDS", "available_backends", "resolve_backend", "core_status", "load_core",
-           "choose_backend", "fast_backend", "changed_code", "overridden_methods", "predictions", "Examples"]
+           "choose_backend", "automatic", "fast_backend", "changed_code", "overridden_methods", "predictions",
+           "Examples"]
 
 #: The backend names a network accepts (besides "auto").
 BACKENDS = ("reference", "python", "c")
@@ -140,18 +142,29 @@ def choose_backend(name, net):
     changed = [] if backend == "reference" else changed_code(net)
     if backend == "reference" or not changed:
         return backend
-    if isinstance(requested, str) and requested.lower() == "auto":
+    if automatic(name):
         return "reference"
     raise _bypass_error(net, backend, changed, source)
 
 
+def automatic(name):
+    """Whether the backend `name` asks for (None: $PURENN_BACKEND) is chosen by purenn ("auto")."""
+    requested, _ = _requested(name)
+    return isinstance(requested, str) and requested.strip().lower() == "auto"
+
+
 def fast_backend(net):
     """The engine or the C core for net.backend, or None for the reference.
-    BackendError if `net` has changed one of the book's methods since (a
-    fast backend would not run the change)."""
+    If `net` has changed what the fast backend mirrors since it was made: a
+    network whose backend purenn chose (net.backend_automatic) goes over to
+    the reference, and says so in net.backend; one whose fast backend was
+    asked for by name gets a BackendError."""
     if net.backend == "reference":
         return None
     changed = changed_code(net)
+    if changed and net.backend_automatic:
+        net.backend = "reference"
+        return None
     if changed:
         raise _bypass_error(net, net.backend, changed, "backend")
     return load_core(net.backend)

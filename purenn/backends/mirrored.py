@@ -1,160 +1,219 @@
 """The reference code the fast backends mirror, and whether it is still that code.
 
-The Python engine and the C core compute what the book's methods and the
-reference's arithmetic compute, in their own code.  A subclass that
-overrides a book method is caught by overridden_methods (purenn.backends);
-this module catches the rest -- a mirrored function edited in its source
-file (the chapter-2 exercise done in network.py itself, say), or replaced on
-its module or class while the program runs:
+The Python engine and the C core compute what the reference computes, in
+their own code.  A subclass that overrides a book method is caught by
+overridden_methods (purenn.backends); this module catches the rest:
 
-    changed(net)     the names in MIRRORED, of the modules `net`'s class uses,
-                     whose code is not the code the twins were checked against
+    changed(net)   what of the reference `net`'s fast backend mirrors is not
+                   as purenn wrote it -- [] when all is; else, for each
+                   module of USES[net's module]:
+                   "network2.py"        its source file is not the recorded one
+                                        (an edit anywhere in it: the chapter-2
+                                        exercise done in network.py itself, a
+                                        changed constant, a changed SGD loop)
+                   "network2.softmax"   a function, class, method or table entry
+                                        of it replaced while the program runs
+                   and "mnist_loader.PIXEL_VALUES" if a pixel is not byte / 256
 
-Each name's source text is fingerprinted (SHA-256) and compared with
-RECORDED, the fingerprints taken when the twins last agreed with it (the
-bit-for-bit tests hold them to it).  A source that cannot be read (a
-package installed without its .py files) counts as unchanged: nobody can
-have edited it.  Each object is fingerprinted once; a replaced object is
-fingerprinted again.
+Source files: SHA-256 of each module's text, compared with RECORDED (taken
+when the twins last agreed with it; the bit-for-bit tests hold them to it).
+A module whose source cannot be read (installed without its .py files)
+counts as unchanged: nobody can have edited it.
 
-After a deliberate change of a mirrored function -- with its twins in
+At run time: each global of a mirrored module, each attribute of a class it
+defines and each entry of a table (dict, tuple, list) it holds must be the
+object purenn defined -- a function or class defined in purenn's own files
+under the name it is found by, not wrapped -- and any other value the object
+first seen there.  The check costs a few microseconds a call: the objects
+are compared by identity with those last found sound, and looked at closely
+only when one differs.
+
+After a deliberate change of a mirrored module -- with its twins in
 backends/engine.py and csrc/ changed to match, and the bit-for-bit tests
-passing -- record it: `python -m purenn.backends.mirrored --write`.
-tests/test_twins.py checks that RECORDED is current and that MIRRORED holds
-every Python twin the C core names.
+passing -- record it:
+
+    python -c "from purenn.backends import mirrored; mirrored.write()"
+
+tests/test_twins.py fails until then.
 """
 
-import importlib
 import os
-from operator import attrgetter
+import sys
+import types
+from operator import attrgetter, is_
 
-__all__ = ["MIRRORED", "RECORDED", "changed", "fingerprint", "write"]
+__all__ = ["USES", "RECORDED", "changed", "fingerprint", "write"]
 
 #: module of a network class -> the purenn modules whose code its fast backends mirror
 USES = {"purenn.network": ("linalg", "network"), "purenn.network2": ("linalg", "network", "network2"),
         "purenn.mnist_svm": ("linalg", "mnist_svm")}
 
-#: The functions, classes and methods the fast backends mirror, by name under purenn.
-MIRRORED = (
-    "linalg.dot", "linalg.weighted_inputs", "linalg.transpose_times", "linalg.outer", "linalg.add",
-    "linalg.subtract_scaled", "linalg.argmax", "linalg.one_hot",
-    "network.sigmoid", "network.sigmoid_prime", "network.QuadraticCost",
-    "network.Network.feedforward", "network.Network.update_mini_batch", "network.Network.backprop",
-    "network.Network.evaluate", "network.Network.cost_derivative",
-    "network2.tanh", "network2.relu", "network2._sigmoid_prime_of", "network2._tanh_prime_of",
-    "network2._relu_prime_of", "network2.softmax", "network2._log", "network2.CrossEntropyCost",
-    "network2.LogLikelihoodCost", "network2.sign", "network2._step", "network2._velocity",
-    "network2.Network.feedforward", "network2.Network._activate", "network2.Network.update_mini_batch",
-    "network2.Network._momentum_step", "network2.Network.backprop", "network2.Network.dropout_masks",
-    "network2.Network.dropout_mask", "network2.Network.accuracy", "network2.Network.total_cost",
-    "mnist_svm.features", "mnist_svm.LinearSVM.scores", "mnist_svm.LinearSVM.train_epoch",
-    "mnist_svm.LinearSVM.predict",
-)
-
-_seen = {}  # name -> (the object fingerprinted, whether it matched RECORDED)
-
-
-def resolve(name):
-    """The object a MIRRORED name stands for."""
-    getter = _getters.get(name)
-    if getter is None:
-        module, path = name.split(".", 1)
-        getter = _getters[name] = (importlib.import_module("purenn." + module), attrgetter(path))
-    return getter[1](getter[0])
-
-
-_getters = {}  # name -> (module, attrgetter of the rest)
-
-
-def fingerprint(obj):
-    """SHA-256 (hex, first 16 digits) of the source text of `obj`, or None where it cannot be read."""
-    import hashlib  # here, not at the top: PyPy's hashlib loads cffi, which `import purenn` never needs
-    import inspect
-    try:
-        source = inspect.getsource(obj)
-    except (OSError, TypeError):
-        return None
-    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_sources = {}  # module -> whether its source file is the recorded one
+_sound = {}  # module -> (the objects last found sound, the names found replaced)
+_first = {}  # (module, name) -> the first value seen there, for values that are not functions or classes
 
 
 def changed(net_or_class):
-    """The MIRRORED names of the modules the network's class uses (USES) whose
-    code is not the recorded code; [] when all are as recorded."""
+    """What of the reference the fast backends mirror for this network (or
+    class) is not as purenn wrote it; [] when all is."""
     cls = net_or_class if isinstance(net_or_class, type) else type(net_or_class)
     book = next((c for c in cls.__mro__ if c.__module__ in USES), None)
     out = []
-    for name in _names(USES[book.__module__] if book is not None else ()):
-        obj = resolve(name)
-        seen = _seen.get(name)
-        if seen is None or seen[0] is not obj:
-            digest = fingerprint(obj)
-            seen = _seen[name] = (obj, digest is None or digest == RECORDED.get(name))
-        if not seen[1]:
-            out.append(name)
+    for short in (USES[book.__module__] if book is not None else ()):
+        if not _source_recorded(short):
+            out.append(short + ".py")
+        out.extend(_replaced(short))
+    if not _pixels_sound():
+        out.append("mnist_loader.PIXEL_VALUES")
     return out
 
 
-def _names(modules, cache={}):
-    if modules not in cache:
-        cache[modules] = [name for name in MIRRORED if name.split(".", 1)[0] in modules]
-    return cache[modules]
+def fingerprint(short):
+    """SHA-256 (hex, first 16 digits) of the source of purenn.<short>, or None where it cannot be read."""
+    import hashlib  # here, not at the top: PyPy's hashlib loads cffi, which `import purenn` never needs
+    module = sys.modules["purenn." + short]
+    try:
+        source = module.__loader__.get_source(module.__name__)
+    except (AttributeError, ImportError, OSError):
+        source = None
+    if source is None:
+        return None
+    return hashlib.sha256(source.replace("\r\n", "\n").encode("utf-8")).hexdigest()[:16]
+
+
+def _source_recorded(short):
+    if short not in _sources:
+        digest = fingerprint(short)
+        _sources[short] = digest is None or digest == RECORDED.get(short)
+    return _sources[short]
+
+
+#### What runs: the objects of a mirrored module
+
+def _guarded(short):
+    """(name, object) for everything of purenn.<short> the check looks at."""
+    module = sys.modules["purenn." + short]
+    for name, value in list(vars(module).items()):
+        if name.startswith("__") or isinstance(value, types.ModuleType):
+            continue
+        yield name, value
+        if isinstance(value, type) and value.__module__ == module.__name__:
+            for attribute, member in list(vars(value).items()):
+                if not attribute.startswith("__") or attribute == "__init__":
+                    yield name + "." + attribute, member
+        elif isinstance(value, (dict, tuple, list)):
+            for key, entry in (value.items() if isinstance(value, dict) else enumerate(value)):
+                yield "{}[{!r}]".format(name, key), entry
+
+
+def _objects(short):
+    """The objects of _guarded(short), in its order, without their names: the quick look."""
+    module = sys.modules["purenn." + short]
+    out = []
+    for name, value in vars(module).items():
+        if name.startswith("__") or isinstance(value, types.ModuleType):
+            continue
+        out.append(value)
+        if isinstance(value, type) and value.__module__ == module.__name__:
+            out.extend(member for attribute, member in vars(value).items()
+                       if not attribute.startswith("__") or attribute == "__init__")
+        elif isinstance(value, dict):
+            out.extend(value.values())
+        elif isinstance(value, (tuple, list)):
+            out.extend(value)
+    return out
+
+
+def _replaced(short):
+    objects = _objects(short)
+    last = _sound.get(short)
+    if last is not None and len(last[0]) == len(objects) and all(map(is_, last[0], objects)):
+        return last[1]
+    replaced = [short + "." + name for name, value in _guarded(short) if not _original(short, name, value)]
+    _sound[short] = (objects, replaced)
+    return replaced
+
+
+def _original(short, name, value):
+    """Whether `value`, found at purenn.<short>.<name>, is what purenn put there."""
+    in_table = "[" in name
+    if in_table and _first.setdefault((short, name), value) is not value:
+        return False  # a table's entry is the one first found there
+    if isinstance(value, (staticmethod, classmethod)):
+        value = value.__func__
+    if isinstance(value, property):
+        return all(_purenn_function(f) for f in (value.fget, value.fset, value.fdel) if f is not None)
+    if isinstance(value, (types.FunctionType, type)):
+        return _defined_here(value) and (in_table or value.__name__ == name.rsplit(".", 1)[-1])
+    if isinstance(value, tuple) and in_table:  # e.g. ACTIVATIONS' (f, f')
+        return all(_defined_here(v) for v in value if isinstance(v, (types.FunctionType, type)))
+    if isinstance(value, (dict, tuple, list)):
+        return True  # a table: its entries are looked at one by one
+    return _first.setdefault((short, name), value) is value
+
+
+def _defined_here(value):
+    """A function or class defined in purenn's own files, not wrapped, and what its module holds under its name."""
+    if isinstance(value, types.FunctionType) and not _purenn_function(value):
+        return False
+    if isinstance(value, type) and not value.__module__.startswith("purenn."):
+        return False
+    return _defined_as(value)
+
+
+def _purenn_function(f):
+    return (isinstance(f, types.FunctionType) and not hasattr(f, "__wrapped__")
+            and os.path.abspath(f.__code__.co_filename).startswith(_PACKAGE + os.sep))
+
+
+def _defined_as(value):
+    """Whether `value` is what its own module holds under its qualified name."""
+    try:
+        found = attrgetter(value.__qualname__)(sys.modules[value.__module__])
+    except (AttributeError, KeyError):
+        return False
+    return found is value or getattr(found, "__func__", None) is value
+
+
+_PIXELS = [byte / 256 for byte in range(256)]
+_pixels_seen = []
+
+
+def _pixels_sound():
+    """mnist_loader.PIXEL_VALUES is byte / 256, as the C core converts an Image's bytes."""
+    loader = sys.modules.get("purenn.mnist_loader")
+    if loader is None:  # not imported: there is no Image to convert
+        return True
+    pixels = loader.PIXEL_VALUES
+    if _pixels_seen and _pixels_seen[0] is pixels and all(map(is_, _pixels_seen[1], pixels)):
+        return _pixels_seen[2]
+    sound = len(pixels) == 256 and all(float(p).hex() == q.hex() for p, q in zip(pixels, _PIXELS))
+    _pixels_seen[:] = [pixels, list(pixels), sound]
+    return sound
 
 
 def write():
-    """Record the fingerprints of the code as it is now, in this file."""
+    """Record the fingerprints of the mirrored modules' sources as they are now, in this file."""
     path = os.path.abspath(__file__)
     text = open(path, encoding="utf-8").read()
     start = text.index(_BLOCK) + 1
     end = text.index("\n}\n", start) + 3
-    lines = ["RECORDED = {"] + ['    "{}": "{}",'.format(name, fingerprint(resolve(name))) for name in MIRRORED]
+    modules = sorted({short for uses in USES.values() for short in uses})
+    for short in modules:
+        __import__("purenn." + short)
+    lines = ["RECORDED = {"] + ['    "{}": "{}",'.format(short, fingerprint(short)) for short in modules]
     with open(path, "w", encoding="utf-8") as f:
         f.write(text[:start] + "\n".join(lines) + "\n}\n" + text[end:])
-    print("recorded {} fingerprints in {}".format(len(MIRRORED), path))
+    print("recorded the sources of {} in {}".format(", ".join(modules), path))
 
 
 _BLOCK = "\n" + "RECORDED = {" + "\n"  # where the block begins (spelt so that it does not match itself)
 
-#: The fingerprints of MIRRORED when the twins last agreed with them (written by write()).
+#: The fingerprints of the mirrored modules' sources when the twins last agreed with them (written by write()).
 RECORDED = {
-    "linalg.dot": "166fbc0b97331b67",
-    "linalg.weighted_inputs": "130af3a7257c48b2",
-    "linalg.transpose_times": "da91e804de13a52d",
-    "linalg.outer": "baffb91c0a3f4ac8",
-    "linalg.add": "d486d9a06a1a5c57",
-    "linalg.subtract_scaled": "bb07d65803f653c6",
-    "linalg.argmax": "a1c2dd0def1d6086",
-    "linalg.one_hot": "fe4acab7dbdaa619",
-    "network.sigmoid": "38979832a9aeb770",
-    "network.sigmoid_prime": "febc9a7e944e6656",
-    "network.QuadraticCost": "73b9583c5dc7aee7",
-    "network.Network.feedforward": "9596eaf38b308ccb",
-    "network.Network.update_mini_batch": "1fd410aa7c27fbde",
-    "network.Network.backprop": "bfd364fe2b76f9d7",
-    "network.Network.evaluate": "49b63876562913d7",
-    "network.Network.cost_derivative": "0b158ae86d9aed23",
-    "network2.tanh": "31b38ecf54aa6895",
-    "network2.relu": "6e967398a5870fbd",
-    "network2._sigmoid_prime_of": "6e8dd472bb60524c",
-    "network2._tanh_prime_of": "b6bf19b26e774c50",
-    "network2._relu_prime_of": "e9a5b38ce52bbc71",
-    "network2.softmax": "f7b84775c54119d5",
-    "network2._log": "a9b5be8e932e41c3",
-    "network2.CrossEntropyCost": "3c9079d646fdaf9b",
-    "network2.LogLikelihoodCost": "564c6b83078cb9ae",
-    "network2.sign": "d9a986614f425e25",
-    "network2._step": "10b1d3ac27c7baf3",
-    "network2._velocity": "b2dbd8650519b47a",
-    "network2.Network.feedforward": "d93f83ecf04a008b",
-    "network2.Network._activate": "06bf9c715ec84d41",
-    "network2.Network.update_mini_batch": "2305511be002f2aa",
-    "network2.Network._momentum_step": "8f15e85ac7c85655",
-    "network2.Network.backprop": "de4e3d1ea5488cc0",
-    "network2.Network.dropout_masks": "d7fb3cc383694fda",
-    "network2.Network.dropout_mask": "1e00b5366fa74766",
-    "network2.Network.accuracy": "8cba749349b5eed3",
-    "network2.Network.total_cost": "01503c0b57ef19c9",
-    "mnist_svm.features": "05c46dc39e560c00",
-    "mnist_svm.LinearSVM.scores": "44189c373ab5a16f",
-    "mnist_svm.LinearSVM.train_epoch": "dd9e1926de23793c",
-    "mnist_svm.LinearSVM.predict": "4b0e89785fdc5f7f",
+    "linalg": "763649b1069b55ac",
+    "mnist_svm": "e69c417467000d71",
+    "network": "8202d76f4b3b3150",
+    "network2": "8b5e7fe7ebc7d8ed",
 }
