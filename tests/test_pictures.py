@@ -109,6 +109,9 @@ def test_plain_pgm_and_pbm(tmp_path):
     (lambda: _corrupt_crc(png_bytes(4, 3, 0, [bytes(r) for r in GREYS])), "bad CRC in PNG chunk 'IHDR'"),
     (lambda: _huge_png(), "larger than the"),
     (lambda: b"P5\n3 2\n255\n\x00", "truncated PGM"),
+    (lambda: b"P2\n" + b"9" * 5000 + b" 2\n255\n0 0\n", "a number of 5000 digits"),
+    (lambda: b"P2\n2 1\n255\n0 " + b"7" * 5000 + b"\n", "a number of 5000 digits"),
+    (lambda: b"P2\n2 1\n" + b"0" * 5000 + b"9\n0 0\n", "a number of 5001 digits"),
 ])
 def test_bad_pictures_raise_data_file_error(tmp_path, make, message):
     path = tmp_path / "bad.img"

@@ -16,6 +16,7 @@ reported on one line on stderr, with exit status 2; stopping and resuming
 """
 
 import argparse
+import os
 import signal
 import sys
 
@@ -47,14 +48,64 @@ def main(argv=None):
     parser, command_parsers = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    output = sys.stdout = _Output(sys.stdout)
     try:
-        return ALL_COMMANDS[args.command][1](args, command_parsers[args.command], argv)
+        status = _run(args, command_parsers[args.command], argv)
+    finally:
+        sys.stdout = output.stream
+    if output.failed is not None and status == 0:
+        print("purenn: error: standard output: {}; what was left to print was dropped (every file was "
+              "written)".format(output.failed.strerror or output.failed), file=sys.stderr)
+        return 2
+    return status
+
+
+def _run(args, parser, argv):
+    """The command's exit status; one line on stderr for what went wrong."""
+    try:
+        return ALL_COMMANDS[args.command][1](args, parser, argv)
     except PurennError as e:
         print("purenn: error: {}".format(e), file=sys.stderr)
-        return 2
     except MemoryError:
         print("purenn: error: out of memory; try smaller --sizes or fewer images", file=sys.stderr)
-        return 2
+    except OSError as e:  # a full disk, a directory removed, no permission: the file and the reason
+        where = "{}: ".format(e.filename) if e.filename is not None else ""
+        print("purenn: error: {}{}".format(where, e.strerror or e), file=sys.stderr)
     except KeyboardInterrupt as e:
         print("\npurenn: interrupted", file=sys.stderr)
         return 128 + getattr(e, "signum", signal.SIGINT)
+    return 2
+
+
+class _Output:
+    """Standard output that a closed pipe (`| head`) or a full disk (`> /dev/full`)
+    cannot stop: the first failure is remembered, everything after it is
+    dropped, and the command goes on to write its files."""
+
+    def __init__(self, stream):
+        self.stream, self.failed = stream, None
+
+    def write(self, text):
+        if self.failed is None:
+            try:
+                return self.stream.write(text)
+            except OSError as e:
+                self._fail(e)
+        return len(text)
+
+    def flush(self):
+        if self.failed is None:
+            try:
+                self.stream.flush()
+            except OSError as e:
+                self._fail(e)
+
+    def _fail(self, error):
+        self.failed = error
+        try:  # the interpreter flushes stdout as it exits: let that go nowhere
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self.stream.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)

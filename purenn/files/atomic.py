@@ -9,6 +9,7 @@ temporary file named .tmp-* beside the destination (never the destination
 half-written).
 """
 
+import errno
 import os
 import tempfile
 
@@ -28,8 +29,18 @@ def file_mode():
 
 
 def write_bytes(path, data, suffix=".tmp"):
-    """Write `data` to `path` atomically."""
+    """Write `data` to `path` atomically.  An OSError names `path` (not the
+    temporary file) and says what is wrong with it."""
     path = os.fspath(path)
+    try:
+        if os.path.isdir(path):
+            raise IsADirectoryError(errno.EISDIR, "is a directory; give a file name", path)
+        _write_bytes(path, data, suffix)
+    except OSError as e:
+        raise OSError(e.errno, e.strerror or str(e), path) from None
+
+
+def _write_bytes(path, data, suffix):
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
     try:

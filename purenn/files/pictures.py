@@ -256,6 +256,10 @@ def write_png(path, width, height, pixels):
 
 #### PGM and PBM
 
+# No number in a PGM or PBM file purenn decodes has more digits than this
+# (sizes up to MAX_PIXELS, values up to 65535).
+_MAX_DIGITS = 12
+
 def _pnm_tokens(data, start, count, path):
     """`count` whitespace-separated header tokens from `start` (comments skipped); and where they end."""
     tokens, at = [], start
@@ -273,7 +277,10 @@ def _pnm_tokens(data, start, count, path):
             raise DataFileError(path, "truncated PGM/PBM header")
         token = data[begin:at]
         if not token.isdigit():
-            raise DataFileError(path, "PGM/PBM header has {!r} where a number belongs".format(token))
+            raise DataFileError(path, "PGM/PBM header has {!r} where a number belongs".format(token[:20]))
+        if len(token) > _MAX_DIGITS:  # int() of thousands of digits is slow, and refused past 4300
+            raise DataFileError(path, "PGM/PBM has a number of {} digits, far larger than any picture's".format(
+                len(token)))
         tokens.append(int(token))
     return tokens, at
 
