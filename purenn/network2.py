@@ -457,6 +457,9 @@ def _check_settings(settings):
     check_count(settings["schedule"], "schedule", minimum=0)
     for name in ("lmbda", "l1", "momentum"):
         check_number(settings[name], name)
+    for name in ("lmbda", "l1"):
+        if settings[name] < 0:
+            raise ArgumentError("{}: {!r} is negative; regularisation takes 0 or more".format(name, settings[name]))
     if not 0.0 <= settings["momentum"] < 1.0:
         raise ArgumentError("momentum: {!r} is not from 0 up to (not including) 1".format(settings["momentum"]))
     if (settings["early_stopping_n"] or settings["schedule"]) and watched_figure(settings) is None:

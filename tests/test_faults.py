@@ -89,3 +89,18 @@ def test_saving_onto_a_directory_names_it_and_leaves_nothing_beside_it(tmp_path)
         network2.Network([2, 2], seed=0).save(target)
     assert caught.value.filename == str(target)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["models"] and list(target.iterdir()) == []
+
+
+def test_show_past_the_last_test_image_is_one_line(tmp_path):
+    done = purenn(["show", "--start", "10000"], tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert one_line(done.stderr) == ("purenn: error: argument --start: 10000 is past the last of the 10000 test "
+                                     "images (give 0 to 9999)")
+
+
+@pytest.mark.parametrize("name", ["lmbda", "l1"])
+def test_negative_regularisation_is_refused_in_python_too(name):
+    from purenn.errors import ArgumentError
+    net = network2.Network([2, 2], seed=0)
+    with pytest.raises(ArgumentError, match="{}: -0.5 is negative; regularisation takes 0 or more".format(name)):
+        net.SGD([([0.0, 1.0], [1.0, 0.0])], 1, 1, 0.5, **{name: -0.5})

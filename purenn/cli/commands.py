@@ -172,6 +172,9 @@ def add_show(commands):
 
 def show(args, parser, argv):
     _, _, (images, labels) = load_data(find_data_dir(args.data))
+    if args.start >= len(images):
+        raise ArgumentError("argument --start: {} is past the last of the {} test images (give 0 to {})".format(
+            args.start, len(images), len(images) - 1))
     shown = range(args.start, min(args.start + args.count, len(images)))
     guesses = None
     if args.model:

@@ -189,7 +189,7 @@ def _train_chapter1(job, progress, stop):
         best = max(range(len(results)), key=lambda j: (results[j], -j))
         say("best: epoch {}, {} / {} ({:.2f}%); {:.1f} s {}".format(
             best, results[best], len(job.test_data), 100.0 * results[best] / len(job.test_data), seconds,
-            "for {} epochs".format(options["epochs"]) if job.resumed is None else "since resuming"))
+            "for {}".format(_epochs(options["epochs"])) if job.resumed is None else "since resuming"))
     return net
 
 
@@ -252,14 +252,21 @@ def _say_network2(job, net, evaluation_name, n_evaluation):
 def _say_network2_end(job, monitors, evaluation_name, seconds):
     records = job.records
     if len(records) < job.options["epochs"]:
-        say("stopped after {} of {} epochs ({})".format(
-            len(records), job.options["epochs"],
+        say("stopped after {} of {} ({})".format(
+            len(records), _epochs(job.options["epochs"]),
             "early stopping" if job.options["early_stopping"] else "the learning-rate schedule"))
     if monitors["evaluation_accuracy"] and records:
         best = max(records, key=lambda r: (r["evaluation_accuracy"], -r["epoch"]))
         say("best {} accuracy: {:.2%} at epoch {}; final {:.2%}; {:.1f} s".format(
             evaluation_name, best["evaluation_accuracy"], best["epoch"], records[-1]["evaluation_accuracy"],
             seconds))
+
+
+def _epochs(n):
+    return "1 epoch" if n == 1 else "{} epochs".format(n)
+
+
+_SHORT = {"test": "test", "validation": "valid"}  # the evaluation data's name in a column title
 
 
 class _Table:
@@ -270,8 +277,8 @@ class _Table:
         self.columns = [("epoch", 5, "epoch", "{:d}"), ("eta", 9, "eta", "{:.4g}")]
         for name, title, form in (("training_cost", "train cost", "{:.4f}"),
                                   ("training_accuracy", "train acc", "{:.2%}"),
-                                  ("evaluation_cost", evaluation_name[:4] + " cost", "{:.4f}"),
-                                  ("evaluation_accuracy", evaluation_name[:4] + " acc", "{:.2%}")):
+                                  ("evaluation_cost", _SHORT[evaluation_name] + " cost", "{:.4f}"),
+                                  ("evaluation_accuracy", _SHORT[evaluation_name] + " acc", "{:.2%}")):
             if monitors[name]:
                 self.columns.append((name, 10, title, form))
         self.columns.append(("seconds", 7, "s", "{:.2f}"))
