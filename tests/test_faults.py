@@ -104,3 +104,15 @@ def test_negative_regularisation_is_refused_in_python_too(name):
     net = network2.Network([2, 2], seed=0)
     with pytest.raises(ArgumentError, match="{}: -0.5 is negative; regularisation takes 0 or more".format(name)):
         net.SGD([([0.0, 1.0], [1.0, 0.0])], 1, 1, 0.5, **{name: -0.5})
+
+
+@pytest.mark.parametrize("args, line", [
+    (["train", "--eta", "-1"], "purenn train: error: argument --eta: -1 is not a positive finite number "
+                               "(see purenn train --help)"),
+    (["trian"], "purenn: error: argument COMMAND: invalid choice: 'trian' (choose from 'train', 'evaluate', "
+                "'baseline', 'expand', 'predict', 'show', 'misclassified', 'backends', 'bench') (see purenn --help)"),
+])
+def test_a_bad_option_is_one_line_without_the_usage_block(args, line, tmp_path):
+    done = purenn(args, tmp_path)
+    assert done.returncode == 2 and done.stdout == ""
+    assert one_line(done.stderr) == line

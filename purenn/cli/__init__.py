@@ -15,7 +15,6 @@ reported on one line on stderr, with exit status 2; stopping and resuming
 `train` is resume.py; what the commands share is options.py.
 """
 
-import argparse
 import os
 import signal
 import sys
@@ -24,6 +23,7 @@ from .. import __version__
 from ..errors import PurennError
 from . import bench, train
 from .commands import COMMANDS
+from .options import Parser
 
 __all__ = ["main", "build_parser"]
 
@@ -34,7 +34,7 @@ ALL_COMMANDS = dict([("train", (train.add_parser, train.run))] + list(COMMANDS.i
 
 def build_parser():
     """(the parser, each command's own parser by name)."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="purenn",
         description="Neural networks from Nielsen's 'Neural Networks and Deep Learning' in plain "
                     "Python, with an optional C core.")

@@ -14,7 +14,7 @@ from ..backends import BACKENDS, core_status
 from ..errors import ArgumentError
 from ..mnist_loader import find_data_dir, load_data_wrapper
 
-__all__ = ["say", "sizes", "whole_number", "positive_int", "non_negative_int", "positive_float",
+__all__ = ["say", "Parser", "sizes", "whole_number", "positive_int", "non_negative_int", "positive_float",
            "non_negative_float", "probability", "backend_name", "backend_list", "add_data_option",
            "add_backend_option", "add_network_options", "backend_detail", "load_data", "check_memory",
            "check_writable", "load_model"]
@@ -22,6 +22,14 @@ __all__ = ["say", "sizes", "whole_number", "positive_int", "non_negative_int", "
 
 def say(text):
     print(text, flush=True)
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, exit status 2 (argparse's own
+    put a usage block of many lines before the one that says what is wrong)."""
+
+    def error(self, message):
+        self.exit(2, "{0}: error: {1} (see {0} --help)\n".format(self.prog, message))
 
 
 #### Option types

@@ -19,9 +19,9 @@ from ..files.plot import write_svg
 from ..training.progress import Progress
 from .resume import (COSTS, DEFAULT_CHECKPOINT, StopSignals, asks_for_network2, fingerprint, load_resumed,
                      monitors, save_stopped)
-from .options import (add_backend_option, add_data_option, add_network_options, backend_detail, check_memory,
-                      check_writable, load_data, non_negative_float, non_negative_int, positive_int, probability,
-                      say)
+from .options import (Parser, add_backend_option, add_data_option, add_network_options, backend_detail,
+                      check_memory, check_writable, load_data, non_negative_float, non_negative_int, positive_int,
+                      probability, say)
 
 __all__ = ["add_parser", "run"]
 
@@ -97,7 +97,7 @@ def _add_chapter3_arguments(ch3):
 
 def options_given(argv):
     """The names of the train options written out on this command line."""
-    parser = argparse.ArgumentParser(prog="purenn train")
+    parser = Parser(prog="purenn train")
     add_arguments(parser)
     for action in parser._actions:
         action.default = argparse.SUPPRESS
