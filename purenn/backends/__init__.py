@@ -39,7 +39,6 @@ network carries all of them.  Data comes as Examples (below).
 
     name, describe()                       the backend's name; one line on what runs
     feedforward(net, x)                    the n_L outputs for one input x (n_0 numbers)
-    outputs(net, examples)                 the n_L outputs of each example, a list per example
     classify(net, examples)                the index of the largest output per example
     costs(net, examples)                   cost.fn(output, y) per example (y one-hot)
     trainer(net, examples, n, lmbda, l1, momentum, velocities)

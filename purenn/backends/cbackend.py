@@ -205,11 +205,6 @@ class CoreBackend:
     def feedforward(self, net, x):
         return self._forward(net, pack_rows([x], net.sizes[0], "a"), 1)
 
-    def outputs(self, net, examples):
-        out = self._forward(net, _packed_examples(net, examples)[0], len(examples))
-        n_out = net.sizes[-1]
-        return [out[i * n_out:(i + 1) * n_out] for i in range(len(examples))]
-
     def classify(self, net, examples):
         labels = array("q", [0]) * len(examples)
         if examples:

@@ -252,16 +252,16 @@ class EngineBackend:
     def feedforward(self, net, x):
         return _layers(net).output(x)
 
-    def outputs(self, net, examples):
+    def _outputs(self, net, examples):
         layers = _layers(net)
         return [layers.output(x) for x, _ in examples]
 
     def classify(self, net, examples):
-        return [argmax(a) for a in self.outputs(net, examples)]
+        return [argmax(a) for a in self._outputs(net, examples)]
 
     def costs(self, net, examples):
         fn = net.cost.fn
-        return [fn(a, y) for a, y in zip(self.outputs(net, examples), examples.ys)]
+        return [fn(a, y) for a, y in zip(self._outputs(net, examples), examples.ys)]
 
     def trainer(self, net, examples, n, lmbda, l1, momentum, velocities):
         return _Trainer(net, examples, n, lmbda, l1, momentum, velocities)

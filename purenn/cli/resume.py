@@ -22,7 +22,7 @@ from ..training.checks import is_finite_number
 from .options import say
 
 __all__ = ["StopSignals", "StopNow", "save_stopped", "load_resumed", "fingerprint", "RUN_OPTIONS",
-           "NETWORK2_OPTIONS", "DEFAULT_CHECKPOINT", "asks_for_network2", "monitors"]
+           "NETWORK2_OPTIONS", "DEFAULT_CHECKPOINT", "COST_NAMES", "cost_name", "asks_for_network2", "monitors"]
 
 # Options that ask for network2 (chapter 3) rather than the chapter-1 network.
 NETWORK2_OPTIONS = ("cost", "activation", "lmbda", "l1", "init", "dropout", "momentum", "schedule",
@@ -34,7 +34,13 @@ RESUME_MAY_CHANGE = ("resume", "backend", "quiet", "data", "save", "plot", "chec
 RUN_OPTIONS = ("sizes", "epochs", "batch_size", "eta", "seed", "train_limit", "test_limit", "validation_size",
                "save", "plot") + NETWORK2_OPTIONS
 DEFAULT_CHECKPOINT = "purenn-checkpoint.json"
-COSTS = {"quadratic": "QuadraticCost", "cross-entropy": "CrossEntropyCost", "log-likelihood": "LogLikelihoodCost"}
+#: --cost's choices -> network2's cost class names
+COST_NAMES = {"quadratic": "QuadraticCost", "cross-entropy": "CrossEntropyCost", "log-likelihood": "LogLikelihoodCost"}
+
+
+def cost_name(options):
+    """The class name of the cost the options ask for (network2's default: cross-entropy)."""
+    return COST_NAMES[options["cost"] or "cross-entropy"]
 
 
 def asks_for_network2(options):
@@ -192,7 +198,7 @@ def _check_run(resumed, options, command):
         raise ModelFileError(path, "the options are for {}, the network is {}".format(
             "network2" if chapter3 else "the chapter-1 network", state["kind"]))
     if chapter3:
-        expected = (COSTS[options["cost"] or "cross-entropy"], options["activation"] or "sigmoid",
+        expected = (cost_name(options), options["activation"] or "sigmoid",
                     options["dropout"] or 0.0)
         if (net.cost.__name__, net.activation, net.dropout) != expected:
             raise ModelFileError(path, "the network is {}, {}, dropout {}; the options say {}, {}, dropout {}".format(

@@ -17,8 +17,8 @@ from ..errors import ArgumentError, ModelFileError, TrainingInterrupted
 from ..files.modelfile import save_network
 from ..files.plot import write_svg
 from ..training.progress import Progress
-from .resume import (COSTS, DEFAULT_CHECKPOINT, StopSignals, asks_for_network2, fingerprint, load_resumed,
-                     monitors, save_stopped)
+from .resume import (COST_NAMES, DEFAULT_CHECKPOINT, StopSignals, asks_for_network2, cost_name, fingerprint,
+                     load_resumed, monitors, save_stopped)
 from .options import (Parser, add_backend_option, add_data_option, add_network_options, backend_detail,
                       check_memory, check_writable, load_data, non_negative_float, non_negative_int, positive_int,
                       probability, say)
@@ -66,7 +66,7 @@ def add_arguments(train):
 
 
 def _add_chapter3_arguments(ch3):
-    ch3.add_argument("--cost", choices=sorted(COSTS), default=None,
+    ch3.add_argument("--cost", choices=sorted(COST_NAMES), default=None,
                      help="the cost (default cross-entropy); log-likelihood puts a softmax on the output")
     ch3.add_argument("--activation", choices=["sigmoid", "tanh", "relu"], default=None,
                      help="the hidden neurons (default sigmoid)")
@@ -198,7 +198,7 @@ def _network2(job):
     options = job.options
     if job.resumed is not None:
         return job.resumed.net
-    net = network2.Network(options["sizes"], network2.COSTS[COSTS[options["cost"] or "cross-entropy"]],
+    net = network2.Network(options["sizes"], network2.COSTS[cost_name(options)],
                            activation=options["activation"] or "sigmoid", dropout=options["dropout"] or 0.0,
                            seed=job.seed, backend=job.backend)
     if options["init"] == "large":
