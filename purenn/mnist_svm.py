@@ -103,10 +103,12 @@ class LinearSVM:
 
 
 def run(data_dir=None, D=2000, gamma=0.02, epochs=5, eta0=0.1, lmbda=1e-5, train_limit=None,
-        test_limit=None, seed=0, backend=None, out=print):
+        test_limit=None, seed=0, backend=None, out=print, progress=None):
     """Train the SVM on the training images and score it on the test images;
-    returns (correct, total, seconds)."""
+    returns (correct, total, seconds).  `progress(what, done, total)`, if
+    given, is told how far each stage ("features", "training", "testing") is."""
     backend = _svm_backend(backend)
+    report = progress if progress is not None else _silent
     training, _, test = load_data(data_dir)
     train_images, train_labels = training[0][:train_limit], training[1][:train_limit]
     test_images, test_labels = test[0][:test_limit], test[1][:test_limit]
@@ -117,17 +119,25 @@ def run(data_dir=None, D=2000, gamma=0.02, epochs=5, eta0=0.1, lmbda=1e-5, train
     order = list(range(len(train_images)))
     if backend == "c":
         core = load_core("c").svm(svm, train_images)  # BackendError if the C core is not built
-        for _ in range(epochs):
+        for j in range(epochs):
             rng.shuffle(order)
             core.train_epoch(train_labels, order)
+            report("training", j + 1, epochs)
         predictions = core.predict_all(test_images)
     else:
         data = list(zip(train_images, train_labels))
-        phis = [features(fmap, x) for x in train_images]  # the slow part, done once
-        for _ in range(epochs):
+        phis = []  # the slow part, done once
+        for i, x in enumerate(train_images):
+            phis.append(features(fmap, x))
+            report("features", i + 1, len(train_images))
+        for j in range(epochs):
             rng.shuffle(order)
             svm.train_epoch(data, order, phis)
-        predictions = [svm.predict(x) for x in test_images]
+            report("training", j + 1, epochs)
+        predictions = []
+        for i, x in enumerate(test_images):
+            predictions.append(svm.predict(x))
+            report("testing", i + 1, len(test_images))
     correct = 0
     for p, label in zip(predictions, test_labels):
         correct += int(p == label)
@@ -137,6 +147,10 @@ def run(data_dir=None, D=2000, gamma=0.02, epochs=5, eta0=0.1, lmbda=1e-5, train
     out("{} of {} values correct.".format(correct, len(test_labels)))
     out("{:.1f} s".format(seconds))
     return correct, len(test_labels), seconds
+
+
+def _silent(what, done, total):
+    pass
 
 
 def _svm_backend(name):

@@ -130,7 +130,7 @@ class Network:
         return a
 
     def SGD(self, training_data, epochs, mini_batch_size, eta, test_data=None, progress=None, *,
-            stop=None, resume=None):
+            stop=None, resume=None, checkpoint=None):
         """Train the neural network using mini-batch stochastic gradient
         descent.  The `training_data` is a list of tuples (x, y) representing
         the training inputs and the desired outputs.  If `test_data` (a list
@@ -144,11 +144,13 @@ class Network:
         how many training examples of the epoch are done; `stop()` is asked
         between mini-batches, and when it says yes SGD raises
         TrainingInterrupted, whose state SGD(..., resume=state) carries on
-        to exactly the weights of an uninterrupted run.
+        to exactly the weights of an uninterrupted run; between two epochs
+        `checkpoint(snapshot)` is called, snapshot() being that
+        TrainingInterrupted, for a caller that keeps periodic checkpoints.
         """
         run = TrainingRun(self, "network", training_data, epochs, mini_batch_size, eta,
                           evaluation_data=test_data, evaluation_name="test_data", progress=progress, stop=stop,
-                          resume=resume)
+                          resume=resume, checkpoint=checkpoint)
         test_data, results = run.evaluation_data, run.history["results"]
         for j in run.epochs():
             run.shuffle()

@@ -234,7 +234,7 @@ class Network:
             monitor_evaluation_cost=False, monitor_evaluation_accuracy=False,
             monitor_training_cost=False, monitor_training_accuracy=False, early_stopping_n=0,
             *, l1=0.0, momentum=0.0, schedule=0, progress=None, on_epoch=None, verbose=True,
-            stop=None, resume=None):
+            stop=None, resume=None, checkpoint=None):
         """Train the neural network using mini-batch stochastic gradient descent.
 
         As in the book: `lmbda` is the L2 regularisation parameter; the
@@ -246,8 +246,8 @@ class Network:
         evaluation cost, training accuracy, training cost) has not improved
         for that many epochs.  Beyond the book: `l1`, `momentum`, `schedule` =
         n (halve eta after n epochs without improvement, stop at 1/128 of it),
-        `on_epoch(record)`, `verbose=False`, and `progress`, `stop`, `resume`
-        as in purenn.network.Network.SGD (purenn.training.run does them)."""
+        `on_epoch(record)`, `verbose=False`, and `progress`, `stop`, `resume`,
+        `checkpoint` as in purenn.network.Network.SGD (purenn.training.run does them)."""
         settings = {"lmbda": lmbda, "l1": l1, "momentum": momentum, "schedule": schedule,
                     "early_stopping_n": early_stopping_n, "monitor_evaluation_cost": bool(monitor_evaluation_cost),
                     "monitor_evaluation_accuracy": bool(monitor_evaluation_accuracy),
@@ -255,7 +255,8 @@ class Network:
                     "monitor_training_accuracy": bool(monitor_training_accuracy)}
         run = TrainingRun(self, "network2", training_data, epochs, mini_batch_size, eta,
                           evaluation_data=evaluation_data, settings=settings, check_settings=_check_settings,
-                          history=_MONITORED, progress=progress, stop=stop, resume=resume, on_epoch=on_epoch)
+                          history=_MONITORED, progress=progress, stop=stop, resume=resume, on_epoch=on_epoch,
+                          checkpoint=checkpoint)
         training_data, evaluation_data, n = run.training_data, run.evaluation_data, run.n
         evaluation_cost, evaluation_accuracy, training_cost, training_accuracy = (
             run.history[name] for name in _MONITORED)

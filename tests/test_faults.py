@@ -116,3 +116,113 @@ def test_a_bad_option_is_one_line_without_the_usage_block(args, line, tmp_path):
     done = purenn(args, tmp_path)
     assert done.returncode == 2 and done.stdout == ""
     assert one_line(done.stderr) == line
+
+
+#### A long run: periodic checkpoints, a closed terminal, two runs side by side
+
+def start(args, cwd):
+    return subprocess.Popen([sys.executable, "-m", "purenn"] + args, cwd=str(cwd), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, universal_newlines=True)
+
+
+def wait_for_line(process, beginning):
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if line.startswith(beginning):
+            return lines
+    raise AssertionError("no line began with {!r}: {}".format(beginning, "".join(lines)))
+
+
+LONG_RUN = ["train", "--epochs", "6", "--train-limit", "1500", "--test-limit", "100", "--seed", "2", "--quiet",
+            "--backend", "python", "--sizes", "784,20,10"]
+
+
+def test_a_run_killed_outright_resumes_from_its_periodic_checkpoint_bit_for_bit(tmp_path):
+    whole = purenn(LONG_RUN + ["--save", "whole.json", "--checkpoint-every", "0"], tmp_path)
+    assert whole.returncode == 0, whole.stderr
+    assert not (tmp_path / "purenn-checkpoint.json").exists()
+    process = start(LONG_RUN + ["--save", "killed.json", "--checkpoint-every", "0.000001"], tmp_path)
+    wait_for_line(process, "Epoch 2:")  # the checkpoint before epoch 2 is written by now
+    process.kill()  # SIGKILL, a power cut: no handler runs
+    _, err = process.communicate(timeout=60)
+    assert "a checkpoint every 1e-06 minutes to purenn-checkpoint.json" in err
+    saved = checkpoint_state(tmp_path / "purenn-checkpoint.json")
+    assert saved["done"] == 0 and saved["epoch"] >= 2
+    done = purenn(["train", "--resume", "purenn-checkpoint.json", "--quiet"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "killed.json").read_bytes() == (tmp_path / "whole.json").read_bytes()
+    assert "removed its checkpoint purenn-checkpoint.json" in done.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["killed.json", "whole.json"]
+
+
+def checkpoint_state(path):
+    from purenn.training import checkpoint
+    return checkpoint.load(path).state
+
+
+def test_two_runs_stopped_in_one_directory_keep_a_checkpoint_each(tmp_path):
+    import signal
+    outputs = []
+    for seed in ("2", "3"):
+        args = [a if a != "2" else seed for a in LONG_RUN]
+        process = start(args + ["--save", "net{}.json".format(seed)], tmp_path)
+        wait_for_line(process, "Epoch 0:")
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 130, err
+        outputs.append(out)
+    assert "saved a checkpoint to purenn-checkpoint.json" in outputs[0]
+    assert "saved a checkpoint to purenn-checkpoint-2.json" in outputs[1]
+    for name, seed in (("purenn-checkpoint.json", "2"), ("purenn-checkpoint-2.json", "3")):
+        done = purenn(["train", "--resume", name, "--quiet", "--backend", "c" if core_built() else "python"],
+                      tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert "seed {}".format(seed) in done.stdout and not (tmp_path / name).exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net2.json", "net3.json"]
+
+
+def core_built():
+    from purenn.backends import core_status
+    return core_status()[0]
+
+
+#### The files of a finished run
+
+def test_a_save_whose_directory_went_away_during_training_is_kept_elsewhere(tmp_path):
+    (tmp_path / "models").mkdir()
+    process = start(LONG_RUN + ["--save", "models/net.json", "--plot", "models/curves.svg"], tmp_path)
+    wait_for_line(process, "Epoch 0:")
+    (tmp_path / "models").rmdir()
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 2 and "Traceback" not in err
+    assert err.splitlines() == [
+        "purenn: error: models/net.json: No such file or directory; saved the trained network to {} "
+        "instead".format(tmp_path / "purenn-unsaved-network.json"),
+        "purenn: error: models/curves.svg: No such file or directory"]
+    assert network2.load(tmp_path / "purenn-unsaved-network.json").sizes == [784, 20, 10]
+
+
+def test_a_chart_that_cannot_be_drawn_does_not_lose_the_save(tmp_path):
+    (tmp_path / "charts").mkdir()
+    process = start(LONG_RUN + ["--save", "net.json", "--plot", "charts/curves.svg"], tmp_path)
+    wait_for_line(process, "Epoch 0:")
+    (tmp_path / "charts").rmdir()
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 2
+    assert one_line(err) == "purenn: error: charts/curves.svg: No such file or directory"
+    assert "saved the network to net.json" in out and network2.load(tmp_path / "net.json").sizes == [784, 20, 10]
+
+
+def test_plot_and_validation_keep_the_chapter1_network(tmp_path):
+    done = purenn(QUICK_TRAIN + ["--plot", "run.svg", "--validation"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "the chapter-1 network [784, 30, 10]" in done.stdout and "validating on 200" in done.stdout
+    assert "(the chapter-1 network)" in (tmp_path / "run.svg").read_text()
+
+
+def test_a_chart_named_png_is_refused(tmp_path):
+    done = purenn(QUICK_TRAIN + ["--plot", "run.png"], tmp_path)
+    assert done.returncode == 2 and not list(tmp_path.iterdir())
+    assert one_line(done.stderr) == ("purenn train: error: argument --plot: run.png: the chart is drawn as SVG; "
+                                     "give a name ending in .svg (see purenn train --help)")

@@ -1,4 +1,4 @@
-"""Real signals to real processes: Ctrl-C (SIGINT) or SIGTERM during
+"""Real signals to real processes: Ctrl-C (SIGINT), SIGTERM or SIGHUP during
 `purenn train` stops it after a mini-batch with a checkpoint, and
 `train --resume` ends with the very bytes of an uninterrupted run's model;
 a second signal stops at once without leaving half a file; a save killed at
@@ -17,7 +17,7 @@ import time
 import pytest
 
 from purenn import cli, network2
-from purenn.cli import resume, train
+from purenn.cli import checkpoints, resume, train
 from purenn.training import checkpoint
 from purenn.backends import core_status
 
@@ -62,7 +62,7 @@ def epoch_results(out):
     return [line.split(", ")[0] for line in out.splitlines() if line.startswith("Epoch")]
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["SIGINT", "SIGTERM", "SIGHUP"])
 def test_a_signal_stops_train_with_a_checkpoint_and_resume_ends_bit_for_bit(backend, signum, tmp_path):
     args = CHAPTER1_RUNS[backend] + ["--seed", "4", "--sizes", "784,20,10"]
     status, whole_out, err = run(args + ["--save", "whole.json", "--backend", "c" if core_status()[0] else "python"],
@@ -85,7 +85,8 @@ def test_a_signal_stops_train_with_a_checkpoint_and_resume_ends_bit_for_bit(back
     assert status == 0, err
     assert (tmp_path / "resumed.json").read_bytes() == (tmp_path / "whole.json").read_bytes()
     assert epoch_results(out) + epoch_results(rest_out) == epoch_results(whole_out)
-    assert "the checkpoint purenn-checkpoint.json is no longer needed" in rest_out
+    assert "the run is complete; removed its checkpoint purenn-checkpoint.json" in rest_out
+    assert not (tmp_path / "purenn-checkpoint.json").exists()
 
 
 def test_network2_with_momentum_and_dropout_resumes_bit_for_bit_after_sigterm(tmp_path):
@@ -171,12 +172,16 @@ def stopped_run(tmp_path_factory):
     return directory / "run.ckpt"
 
 
-def test_a_stopped_run_resumes_from_the_command_line(stopped_run, capsys):
-    status = cli.main(["train", "--resume", str(stopped_run), "--quiet", "--backend", "python"])
+def test_a_stopped_run_resumes_from_the_command_line_and_then_removes_its_checkpoint(stopped_run, tmp_path,
+                                                                                      capsys):
+    copy = tmp_path / "run.ckpt"
+    copy.write_bytes(stopped_run.read_bytes())
+    status = cli.main(["train", "--resume", str(copy), "--quiet", "--backend", "python"])
     out, err = capsys.readouterr()
     assert status == 0, err
-    assert "resuming {}: epoch 1, 40 of 200 training examples done".format(stopped_run) in out
+    assert "resuming {}: epoch 1, 40 of 200 training examples done".format(copy) in out
     assert len(epoch_results(out)) == 2 and out.count("Epoch 1:") == 1
+    assert "the run is complete; removed its checkpoint {}".format(copy) in out and not copy.exists()
 
 
 @pytest.mark.parametrize("extra, message", [
@@ -303,11 +308,17 @@ def test_a_save_killed_at_any_moment_leaves_the_old_file_or_the_new_one(tmp_path
     assert caught_mid_save >= kills // 2, caught_mid_save
 
 
-def test_a_chapter1_run_has_no_curves_to_plot(stopped_run, capsys):
-    with pytest.raises(SystemExit) as caught:
-        cli.main(["train", "--resume", str(stopped_run), "--plot", "curves.svg"])
-    assert caught.value.code == 2
-    assert "argument --plot: {} is a run of the chapter-1 network".format(stopped_run) in capsys.readouterr().err
+def test_a_resumed_chapter1_run_plots_the_accuracy_of_every_epoch(stopped_run, tmp_path, capsys):
+    copy = tmp_path / "run.ckpt"
+    copy.write_bytes(stopped_run.read_bytes())
+    status = cli.main(["train", "--resume", str(copy), "--plot", str(tmp_path / "curves.svg"), "--quiet"])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    svg = (tmp_path / "curves.svg").read_text()
+    assert "(the chapter-1 network)" in svg and "accuracy" in svg
+    # this checkpoint's first epoch ran without test data (an SGD call's, not the command line's):
+    # the chart has a point for each of the other two
+    assert svg.count("<circle") == 2, svg
 
 
 def test_any_option_in_a_checkpoint_is_checked_before_training(stopped_run, tmp_path, monkeypatch, capsys):
@@ -385,10 +396,13 @@ def test_a_checkpoint_that_cannot_be_written_goes_to_the_temporary_directory(sto
             raise OSError(28, "No space left on device")
         real_save(path, *args)
     monkeypatch.setattr(checkpoint, "save", save)
-    monkeypatch.setattr(resume.tempfile, "gettempdir", lambda: str(tmp_path))
+    monkeypatch.setattr(checkpoints.tempfile, "gettempdir", lambda: str(tmp_path))
     options = vars(cli.build_parser()[0].parse_args(["train", "--checkpoint", str(tmp_path / "full-disk.ckpt")]))
+    options.update(data=str(tmp_path))
+    keeper = checkpoints.RunCheckpoint(options["checkpoint"], 0, resume.run_command(options, [], str(tmp_path),
+                                                                                     ([], [], [])))
     interrupted = TrainingInterrupted(loaded.net, loaded.state, 200)
-    status = resume.save_stopped(options, [], interrupted, signal.SIGINT, str(tmp_path), ([], [], []))
+    status = resume.save_stopped(keeper, interrupted, signal.SIGINT)
     out, err = capsys.readouterr()
     assert status == 130 and attempts == [str(tmp_path / "full-disk.ckpt"), str(tmp_path / "purenn-checkpoint.json")]
     assert "cannot write {} (No space left on device); writing the checkpoint to {} instead".format(

@@ -21,8 +21,8 @@ from ..files.handwriting import predict as read_digit
 from ..files.pictures import digit_grid, to_terminal, write_png
 from ..mnist_loader import default_validation_size, find_data_dir, load_data, load_data_wrapper
 from ..training.progress import Progress
-from .options import (add_backend_option, add_data_option, backend_detail, load_model, non_negative_int,
-                      positive_float, positive_int, say)
+from .options import (add_backend_option, add_data_option, backend_detail, check_memory_need, load_model,
+                      non_negative_int, positive_float, positive_int, say)
 
 __all__ = ["COMMANDS"]
 
@@ -91,9 +91,35 @@ def baseline(args, parser, argv):
     if args.method == "darkness":
         mnist_average_darkness.run(args.data)
     else:
+        check_memory_need(_svm_bytes(args), "argument --features: {:,} random Fourier features".format(args.features),
+                          "give fewer --features (or a smaller --train-limit)", parser)
         mnist_svm.run(args.data, D=args.features, gamma=args.gamma, epochs=args.epochs, train_limit=args.train_limit,
-                      test_limit=args.test_limit, seed=args.seed, backend=args.backend, out=say)
+                      test_limit=args.test_limit, seed=args.seed, backend=args.backend, out=say,
+                      progress=_Stages(unit="images"))
     return 0
+
+
+class _Stages:
+    """progress(what, done, total) for work in stages: a progress line for each."""
+
+    def __init__(self, unit):
+        self.unit, self.what, self.line = unit, None, None
+
+    def __call__(self, what, done, total):
+        if what != self.what:
+            self.what = what
+            self.line = Progress(sys.stderr, what=what, unit=self.unit if what != "training" else "epochs")
+        self.line(done, total)
+
+
+def _svm_bytes(args):
+    """What the SVM baseline holds at its peak: the D x 784 directions as Python
+    floats (32 bytes with their list pointers) and, for the C core, packed and
+    being packed (40 more); in Python, the features of every training image."""
+    n = args.train_limit or 50000
+    if resolve_backend(args.backend) == "c":
+        return 784 * args.features * 72
+    return 784 * args.features * 32 + n * args.features * 32
 
 
 #### expand
@@ -113,7 +139,7 @@ def add_expand(commands):
 
 
 def expand(args, parser, argv):
-    progress = None if args.quiet else Progress(sys.stderr)
+    progress = None if args.quiet else Progress(sys.stderr, what="expanding", unit="images")
     started = time.perf_counter()
     count, validation = expand_mnist.expand(args.out, args.data, seed=args.seed, progress=progress)
     usual = default_validation_size(count + validation)
@@ -205,7 +231,10 @@ def add_misclassified(commands):
 def misclassified(args, parser, argv):
     net = load_model(args.model, args.backend)
     _, _, test_data = load_data_wrapper(find_data_dir(args.data))
-    guesses = predictions(net, [x for x, _ in test_data])
+    progress, guesses = Progress(sys.stderr, what="classifying", unit="images"), []
+    for begin in range(0, len(test_data), 1000):  # calls big enough for the C core, small enough to report
+        guesses += predictions(net, [x for x, _ in test_data[begin:begin + 1000]])
+        progress(len(guesses), len(test_data))
     wrong = [(x, "{}->{}".format(y, guess)) for (x, y), guess in zip(test_data, guesses) if guess != y]
     shown = wrong[:args.limit]
     width, height, pixels = digit_grid([x for x, _ in shown], [caption for _, caption in shown],

@@ -1,7 +1,9 @@
 """Stopping a `train` run with a checkpoint, and resuming it from one.
 
-    StopSignals      SIGINT (Ctrl-C) and SIGTERM ask training to stop after the
-                     current mini-batch; a second one stops at once (StopNow)
+    StopSignals      SIGINT (Ctrl-C), SIGTERM and SIGHUP (a closed terminal) ask
+                     training to stop after the current mini-batch; a second
+                     one stops at once (StopNow)
+    run_command      the run's options as its checkpoints record them
     save_stopped     write the checkpoint of a stopped run, say how to resume
     load_resumed     read a checkpoint and the run's options from it, checked
     fingerprint      SHA-256 of the data a run trains and measures on
@@ -12,28 +14,27 @@ import os
 import shlex
 import signal
 import sys
-import tempfile
 import threading
 from array import array
 
 from ..errors import ArgumentError, ModelFileError
 from ..training import checkpoint
 from ..training.checks import is_finite_number
+from .checkpoints import DEFAULT_CHECKPOINT
 from .options import say
 
-__all__ = ["StopSignals", "StopNow", "save_stopped", "load_resumed", "fingerprint", "RUN_OPTIONS",
+__all__ = ["StopSignals", "StopNow", "run_command", "save_stopped", "load_resumed", "fingerprint", "RUN_OPTIONS",
            "NETWORK2_OPTIONS", "DEFAULT_CHECKPOINT", "COST_NAMES", "cost_name", "asks_for_network2", "monitors"]
 
 # Options that ask for network2 (chapter 3) rather than the chapter-1 network.
 NETWORK2_OPTIONS = ("cost", "activation", "lmbda", "l1", "init", "dropout", "momentum", "schedule",
                     "early_stopping", "monitor", "monitor_training_cost", "monitor_training_accuracy",
-                    "monitor_evaluation_cost", "monitor_evaluation_accuracy", "plot", "validation")
+                    "monitor_evaluation_cost", "monitor_evaluation_accuracy")
 # The options a resumed run may change: where things go and how it runs, not what it computes.
-RESUME_MAY_CHANGE = ("resume", "backend", "quiet", "data", "save", "plot", "checkpoint")
+RESUME_MAY_CHANGE = ("resume", "backend", "quiet", "data", "save", "plot", "checkpoint", "checkpoint_every")
 # The options a checkpoint records, to run the rest of the training as it began.
 RUN_OPTIONS = ("sizes", "epochs", "batch_size", "eta", "seed", "train_limit", "test_limit", "validation_size",
-               "save", "plot") + NETWORK2_OPTIONS
-DEFAULT_CHECKPOINT = "purenn-checkpoint.json"
+               "save", "plot", "validation") + NETWORK2_OPTIONS
 #: --cost's choices -> network2's cost class names
 COST_NAMES = {"quadratic": "QuadraticCost", "cross-entropy": "CrossEntropyCost", "log-likelihood": "LogLikelihoodCost"}
 
@@ -59,9 +60,12 @@ def monitors(options):
 
 #### Stopping
 
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
 class StopSignals:
-    """While training: SIGINT (Ctrl-C) and SIGTERM ask training to stop after
-    the current mini-batch; a second one stops at once.  Called, it says
+    """While training: SIGINT (Ctrl-C), SIGTERM and SIGHUP (the terminal closed)
+    ask training to stop after the current mini-batch; a second one stops at once.  Called, it says
     whether to stop.  Signals that were being ignored stay ignored."""
 
     def __init__(self):
@@ -70,7 +74,7 @@ class StopSignals:
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():  # only there can Python catch signals
-            for signum in (signal.SIGINT, signal.SIGTERM):
+            for signum in STOP_SIGNALS:
                 if signal.getsignal(signum) is not signal.SIG_IGN:
                     self._saved[signum] = signal.signal(signum, self._handle)
         return self
@@ -97,14 +101,26 @@ class StopNow(KeyboardInterrupt):
         self.signum = signum
 
 
-def save_stopped(options, records, interrupted, signum, data_dir, datasets):
-    """Save a checkpoint of the stopped run (trained on `datasets`: training,
-    validation, test), say how to resume it; the exit status."""
-    command = {name: options[name] for name in RUN_OPTIONS}
-    command.update(data=os.path.abspath(data_dir), save=options["save"] and os.path.abspath(options["save"]),
-                   plot=options["plot"] and os.path.abspath(options["plot"]), records=records,
-                   data_sha256=fingerprint(*datasets))
-    path = _write_checkpoint(options["checkpoint"] or options["resume"] or DEFAULT_CHECKPOINT, interrupted, command)
+def run_command(options, records, data_dir, datasets):
+    """The run's options as its checkpoints record them: a function of no
+    arguments (the data's fingerprint is taken once, when first needed)."""
+    digest = []
+
+    def command():
+        if not digest:
+            digest.append(fingerprint(*datasets))
+        recorded = {name: options[name] for name in RUN_OPTIONS}
+        recorded.update(data=os.path.abspath(data_dir), save=options["save"] and os.path.abspath(options["save"]),
+                        plot=options["plot"] and os.path.abspath(options["plot"]), records=list(records),
+                        data_sha256=digest[0])
+        return recorded
+    return command
+
+
+def save_stopped(keeper, interrupted, signum):
+    """Save the checkpoint of the run stopped by `signum` (with `keeper`, its
+    RunCheckpoint), say how to resume it; the exit status."""
+    path = keeper.write(interrupted)
     name = signal.Signals(signum).name  # training stops only when a signal asked it to
     where = ("before epoch {}".format(interrupted.epoch) if not interrupted.done else
              "in epoch {} after {} of {} training examples".format(interrupted.epoch, interrupted.done,
@@ -113,24 +129,6 @@ def save_stopped(options, records, interrupted, signum, data_dir, datasets):
     print("purenn: stopped; resume with: python -m purenn train --resume {}".format(shlex.quote(path)),
           file=sys.stderr)
     return 128 + signum
-
-
-def _write_checkpoint(path, interrupted, command):
-    """Write the checkpoint to `path`, or else to the temporary directory; the path written."""
-    try:
-        checkpoint.save(path, interrupted.net, interrupted.state, command)
-        return path
-    except OSError as e:
-        # A full disk, a file that became a directory...: the temporary directory is the last resort.
-        fallback = os.path.join(tempfile.gettempdir(), DEFAULT_CHECKPOINT)
-        print("purenn: cannot write {} ({}); writing the checkpoint to {} instead".format(
-            path, e.strerror or e, fallback), file=sys.stderr)
-    try:
-        checkpoint.save(fallback, interrupted.net, interrupted.state, command)
-        return fallback
-    except OSError as e:
-        raise ArgumentError("cannot write the checkpoint to {} either ({}); the run is lost".format(
-            fallback, e.strerror or e)) from None
 
 
 #### Resuming
@@ -193,10 +191,12 @@ def _check_run(resumed, options, command):
     path, net, state, records = options["resume"], resumed.net, resumed.state, command["records"]
     if list(net.sizes) != options["sizes"]:
         raise ModelFileError(path, "the network is {}, the options say --sizes {}".format(net.sizes, options["sizes"]))
-    chapter3 = asks_for_network2(command)
-    if chapter3 != (state["kind"] == "network2"):
+    chapter3 = state["kind"] == "network2"
+    # (an older purenn trained network2 for --plot or --validation alone)
+    options_say_network2 = asks_for_network2(command) or (chapter3 and bool(command["plot"] or command["validation"]))
+    if chapter3 != options_say_network2:
         raise ModelFileError(path, "the options are for {}, the network is {}".format(
-            "network2" if chapter3 else "the chapter-1 network", state["kind"]))
+            "network2" if options_say_network2 else "the chapter-1 network", state["kind"]))
     if chapter3:
         expected = (cost_name(options), options["activation"] or "sigmoid",
                     options["dropout"] or 0.0)

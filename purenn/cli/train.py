@@ -2,7 +2,9 @@
 
 The run's options are a dict (from the command line, or from the checkpoint
 of a run being resumed); they are never written back into the argparse
-namespace.  Ctrl-C or SIGTERM stops a run with a checkpoint (resume.py).
+namespace.  Ctrl-C, SIGTERM or SIGHUP stops a run with a checkpoint
+(resume.py); a long run keeps one every --checkpoint-every minutes
+(checkpoints.py), removed when the run is complete.
 """
 
 import argparse
@@ -14,11 +16,11 @@ import time
 from .. import __version__, network, network2
 from ..backends import resolve_backend
 from ..errors import ArgumentError, ModelFileError, TrainingInterrupted
-from ..files.modelfile import save_network
 from ..files.plot import write_svg
 from ..training.progress import Progress
-from .resume import (COST_NAMES, DEFAULT_CHECKPOINT, StopSignals, asks_for_network2, cost_name, fingerprint,
-                     load_resumed, monitors, save_stopped)
+from .checkpoints import DEFAULT_CHECKPOINT, DEFAULT_MINUTES, RunCheckpoint, save_finished
+from .resume import (COST_NAMES, StopSignals, asks_for_network2, cost_name, fingerprint, load_resumed, monitors,
+                     run_command, save_stopped)
 from .options import (Parser, add_backend_option, add_data_option, add_network_options, backend_detail,
                       check_memory, check_writable, load_data, non_negative_float, non_negative_int, positive_int,
                       probability, say)
@@ -51,14 +53,23 @@ def add_arguments(train):
     train.add_argument("--validation-size", type=non_negative_int, default=None, metavar="N",
                        help="how many of the last training-file images to keep for validation "
                             "(default 10000, or a sixth of a smaller file)")
+    train.add_argument("--validation", action="store_true",
+                       help="evaluate on the validation images instead of the test images")
     train.add_argument("--save", metavar="FILE", default=None,
                        help="save the trained network as JSON (the book's network2 format)")
+    train.add_argument("--plot", metavar="FILE.svg", default=None, type=svg_file,
+                       help="draw the accuracy (and the costs monitored) per epoch as an SVG chart")
     train.add_argument("--checkpoint", metavar="FILE", default=None,
-                       help="where Ctrl-C or SIGTERM saves the run, to resume it (default: "
-                            "{}, or the file resumed from)".format(DEFAULT_CHECKPOINT))
+                       help="where Ctrl-C, SIGTERM or SIGHUP saves the run, to resume it, and where a long "
+                            "run keeps its checkpoint (default: {}, or -2, -3 ... if that is another "
+                            "run's; or the file resumed from)".format(DEFAULT_CHECKPOINT))
+    train.add_argument("--checkpoint-every", metavar="MINUTES", default=DEFAULT_MINUTES, type=non_negative_float,
+                       help="keep a checkpoint, written at the end of the first epoch after each MINUTES "
+                            "(default {:g}; 0: only when stopped); it is removed when the run is "
+                            "complete".format(DEFAULT_MINUTES))
     train.add_argument("--resume", metavar="FILE", default=None,
-                       help="carry on a run stopped by Ctrl-C or SIGTERM from its checkpoint; it ends with "
-                            "exactly the weights of an uninterrupted run")
+                       help="carry on a run from its checkpoint; it ends with exactly the weights of an "
+                            "uninterrupted run")
     _add_chapter3_arguments(train.add_argument_group(
         "chapter 3 (network2)",
         "Any of these trains the book's network2 instead of the chapter-1 network, and prints a "
@@ -84,15 +95,19 @@ def _add_chapter3_arguments(ch3):
                      help="halve eta after N epochs without improvement; stop when it has fallen to 1/128")
     ch3.add_argument("--early-stopping", type=positive_int, default=None, metavar="N",
                      help="stop after N epochs without improvement")
-    ch3.add_argument("--validation", action="store_true",
-                     help="evaluate on the validation images instead of the test images")
     ch3.add_argument("--monitor", action="store_true", help="monitor all four figures below")
     ch3.add_argument("--monitor-training-cost", action="store_true", help="the cost on the training data")
     ch3.add_argument("--monitor-training-accuracy", action="store_true", help="the accuracy on the training data")
     ch3.add_argument("--monitor-evaluation-cost", action="store_true", help="the cost on the evaluation data")
     ch3.add_argument("--monitor-evaluation-accuracy", action="store_true",
                      help="the accuracy on the evaluation data")
-    ch3.add_argument("--plot", metavar="FILE.svg", default=None, help="draw the monitored curves as an SVG chart")
+
+
+def svg_file(text):
+    """--plot's file: the chart is SVG, and its name says so."""
+    if not text.lower().endswith(".svg"):
+        raise argparse.ArgumentTypeError("{}: the chart is drawn as SVG; give a name ending in .svg".format(text))
+    return text
 
 
 def options_given(argv):
@@ -117,9 +132,6 @@ class _Job:
         self.options, self.seed = options, options["seed"]
         self.chapter3 = (self.resumed.state["kind"] == "network2" if self.resumed is not None
                          else asks_for_network2(options))
-        if options["plot"] and not self.chapter3:
-            parser.error("argument --plot: {} is a run of the chapter-1 network, which has no curves to "
-                         "plot".format(options["resume"]))
         self.records = list(self.resumed.command["records"]) if self.resumed is not None else []
         self.state = self.resumed.state if self.resumed is not None else None
 
@@ -136,8 +148,25 @@ class _Job:
             if options[key]:
                 check_writable(options[key], option, parser)
 
+        self.evaluation_name = "validation" if options["validation"] else "test"
+        self.evaluation_data = self.validation_data if options["validation"] else self.test_data
+
     def datasets(self):
         return self.training_data, self.validation_data, self.test_data
+
+    def chart_records(self):
+        """What --plot draws: network2's records, or the chapter-1 network's accuracy per epoch."""
+        if self.chapter3:
+            return self.records
+        first = self.options["epochs"] - len(self.results)  # (a run resumed from SGD without test data)
+        return [{"epoch": first + j, "evaluation_accuracy": right / len(self.evaluation_data)}
+                for j, right in enumerate(self.results)]
+
+    def chart_title(self, net):
+        options = self.options
+        return "{} {} on {} images, eta {}, lmbda {}{}".format(
+            net.cost.__name__ if self.chapter3 else "QuadraticCost", options["sizes"], len(self.training_data),
+            options["eta"], options["lmbda"] or 0.0, "" if self.chapter3 else " (the chapter-1 network)")
 
     def say_resuming(self):
         if self.resumed is not None:
@@ -151,44 +180,77 @@ def run(args, parser, argv):
     progress = None if job.options["quiet"] else Progress(sys.stderr)
     if progress is not None and job.resumed is not None:
         progress.epoch = job.state["epoch"]
+    keeper = RunCheckpoint(job.options["checkpoint"] or job.options["resume"], job.options["checkpoint_every"],
+                           run_command(job.options, job.records, job.data_dir, job.datasets()))
     with StopSignals() as stop:
         try:
-            net = (_train_network2 if job.chapter3 else _train_chapter1)(job, progress, stop)
+            net = (_train_network2 if job.chapter3 else _train_chapter1)(job, progress, stop, keeper)
         except TrainingInterrupted as e:
             if progress is not None:
                 progress.clear()
-            return save_stopped(job.options, job.records, e, stop.signum, job.data_dir, job.datasets())
+            return save_stopped(keeper, e, stop.signum)
         # A signal from here on comes too late to stop training: the network is saved all the same.
         if stop.signum is not None:
             print("purenn: {} came after the last epoch; finishing".format(signal.Signals(stop.signum).name),
                   file=sys.stderr)
-        if job.options["save"]:
-            save_network(net, job.options["save"])
-            say("saved the network to {}".format(job.options["save"]))
-    if job.resumed is not None:
-        say("the run is complete; the checkpoint {} is no longer needed".format(job.options["resume"]))
-    return 0
+        return _finish(job, net, keeper)
 
 
-def _train_chapter1(job, progress, stop):
-    options, backend = job.options, job.backend
+def _finish(job, net, keeper):
+    """Save the network and draw the chart; once both are written, the run's
+    checkpoints go.  A file that cannot be written is one line, status 2,
+    and the network is saved elsewhere (checkpoints.save_finished)."""
+    options, status = job.options, 0
+    if options["save"]:
+        written, failed = save_finished(net, options["save"])
+        if failed is None:
+            say("saved the network to {}".format(written))
+        else:
+            status = 2
+            print("purenn: error: {}: {}; {}".format(
+                options["save"], failed.strerror or failed,
+                "saved the trained network to {} instead".format(written) if written else
+                "nor could it be saved in the current or the temporary directory"), file=sys.stderr)
+    if options["plot"]:
+        try:
+            write_svg(options["plot"], job.chart_records(), title=job.chart_title(net))
+            say("plotted the curves to {}".format(options["plot"]))
+        except OSError as e:
+            status = 2
+            print("purenn: error: {}: {}".format(options["plot"], e.strerror or e), file=sys.stderr)
+    kept = sorted(keeper.written | ({options["resume"]} if options["resume"] else set()))
+    if status == 0:
+        removed = keeper.remove(options["resume"])
+        if removed:
+            say("the run is complete; removed its checkpoint {}".format(", ".join(removed)))
+    elif kept:
+        print("purenn: kept the checkpoint {} (resume with --resume)".format(", ".join(kept)), file=sys.stderr)
+    return status
+
+
+def _train_chapter1(job, progress, stop, keeper):
+    options, backend, evaluation_data = job.options, job.backend, job.evaluation_data
     net = job.resumed.net if job.resumed is not None else network.Network(options["sizes"], seed=job.seed,
                                                                           backend=backend)
     say("purenn {}: the chapter-1 network {}, backend {} ({})".format(
         __version__, options["sizes"], backend, backend_detail(backend)))
-    say("data {} (loaded in {:.2f} s): training on {}, testing on {}".format(
-        job.data_dir, job.load_seconds, len(job.training_data), len(job.test_data)))
+    say("data {} (loaded in {:.2f} s): training on {}, {} on {}".format(
+        job.data_dir, job.load_seconds, len(job.training_data),
+        "testing" if job.evaluation_name == "test" else "validating", len(evaluation_data)))
     say("epochs {}, mini-batch size {}, eta {}, seed {}".format(
         options["epochs"], options["batch_size"], options["eta"], job.seed))
     job.say_resuming()
     started = time.perf_counter()
-    results = net.SGD(job.training_data, options["epochs"], options["batch_size"], options["eta"],
-                      test_data=job.test_data, progress=progress, stop=stop, resume=job.state)
+    if options["plot"] and not evaluation_data:
+        raise ArgumentError("the {} data is empty: nothing to plot".format(job.evaluation_name))
+    job.results = results = net.SGD(job.training_data, options["epochs"], options["batch_size"], options["eta"],
+                                    test_data=evaluation_data, progress=progress, stop=stop, resume=job.state,
+                                    checkpoint=keeper)
     seconds = time.perf_counter() - started
     if results:
         best = max(range(len(results)), key=lambda j: (results[j], -j))
         say("best: epoch {}, {} / {} ({:.2f}%); {:.1f} s {}".format(
-            best, results[best], len(job.test_data), 100.0 * results[best] / len(job.test_data), seconds,
+            best, results[best], len(evaluation_data), 100.0 * results[best] / len(evaluation_data), seconds,
             "for {}".format(_epochs(options["epochs"])) if job.resumed is None else "since resuming"))
     return net
 
@@ -206,12 +268,11 @@ def _network2(job):
     return net
 
 
-def _train_network2(job, progress, stop):
+def _train_network2(job, progress, stop, keeper):
     options = job.options
     net = _network2(job)
     chosen = monitors(options)
-    evaluation_name = "validation" if options["validation"] else "test"
-    evaluation_data = job.validation_data if options["validation"] else job.test_data
+    evaluation_name, evaluation_data = job.evaluation_name, job.evaluation_data
     if (chosen["evaluation_cost"] or chosen["evaluation_accuracy"]) and not evaluation_data:
         raise ArgumentError("the {} data is empty: nothing to evaluate on".format(evaluation_name))
     _say_network2(job, net, evaluation_name, len(evaluation_data))
@@ -225,12 +286,8 @@ def _train_network2(job, progress, stop):
             monitor_training_accuracy=chosen["training_accuracy"],
             early_stopping_n=options["early_stopping"] or 0, l1=options["l1"] or 0.0,
             momentum=options["momentum"] or 0.0, schedule=options["schedule"] or 0, progress=progress,
-            on_epoch=table.row, verbose=False, stop=stop, resume=job.state)
+            on_epoch=table.row, verbose=False, stop=stop, resume=job.state, checkpoint=keeper)
     _say_network2_end(job, chosen, evaluation_name, time.perf_counter() - started)
-    if options["plot"]:
-        write_svg(options["plot"], job.records, title="{} {} on {} images, eta {}, lmbda {}".format(
-            net.cost.__name__, options["sizes"], len(job.training_data), options["eta"], options["lmbda"] or 0.0))
-        say("plotted the curves to {}".format(options["plot"]))
     return net
 
 

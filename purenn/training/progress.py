@@ -4,7 +4,8 @@
     net.SGD(..., progress=progress)    # SGD calls progress(done, total)
 
 The line shows the epoch, how far it is, examples per second and the time
-left in the epoch.  It is drawn only when the stream is a terminal, at most
+left in the epoch.  Progress(stream, what="expanding") reports work that
+has no epochs: "expanding: 5000 / 50000 (10%), ...".  It is drawn only when the stream is a terminal, at most
 ten times a second, and is wiped when the epoch ends so that the epoch's
 result line can take its place.
 """
@@ -23,11 +24,11 @@ def _clock(seconds):
 class Progress:
     """Callable as progress(done, total) with the examples done in the current epoch."""
 
-    def __init__(self, stream=None, interval=0.1, clock=time.monotonic):
+    def __init__(self, stream=None, interval=0.1, clock=time.monotonic, what=None, unit="examples"):
         self.stream = sys.stderr if stream is None else stream
         isatty = getattr(self.stream, "isatty", None)
         self.enabled = bool(isatty and isatty())
-        self.interval = interval
+        self.interval, self.what, self.unit = interval, what, unit
         self.clock = clock
         self.epoch = 0
         self._started = None
@@ -39,9 +40,9 @@ class Progress:
         """The text of the progress line, `elapsed` seconds after `since` examples were done."""
         rate = (done - since) / elapsed if elapsed > 0 else 0.0
         left = (total - done) / rate if rate > 0 else 0.0
-        return "epoch {}: {:>{w}} / {} ({:3.0f}%), {:,.0f} examples/s, {} left".format(
-            self.epoch, done, total, 100.0 * done / total if total else 100.0,
-            rate, _clock(left), w=len(str(total)))
+        return "{}: {:>{w}} / {} ({:3.0f}%), {:,.0f} {}/s, {} left".format(
+            "epoch {}".format(self.epoch) if self.what is None else self.what, done, total,
+            100.0 * done / total if total else 100.0, rate, self.unit, _clock(left), w=len(str(total)))
 
     def __call__(self, done, total):
         now = self.clock()

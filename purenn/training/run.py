@@ -9,7 +9,8 @@ here, once:
         the argument checks; the data wrapped once as Examples (so that a fast
         backend packs it once); the backend (run.core: None on the reference)
         and its Trainer; where to start (the beginning, or a stopped run's state)
-    run.epochs()          the epochs still to run; stop() is asked before each
+    run.epochs()          the epochs still to run; stop() is asked before each,
+                          and checkpoint(snapshot) between two (see below)
     run.shuffle()         the book's random.shuffle(training_data), on the
                           positions, with the network's RNG; dropout masks
     run.mini_batches()    the book's mini-batches, from where a resumed run
@@ -23,7 +24,9 @@ here, once:
 After the last mini-batch of an epoch the weights are checked (TrainingError
 if any became NaN or infinite).  When stop() says yes, the run raises
 TrainingInterrupted with a state from which SGD(..., resume=state) carries
-on bit for bit (purenn.training.state).
+on bit for bit (purenn.training.state).  Between two epochs, checkpoint(snapshot)
+is called: snapshot() is the TrainingInterrupted a stop there would raise,
+for a caller that keeps periodic checkpoints (training goes on).
 """
 
 import time
@@ -49,7 +52,7 @@ class TrainingRun:
 
     def __init__(self, net, kind, training_data, epochs, mini_batch_size, eta, *, evaluation_data=None,
                  evaluation_name="evaluation_data", settings=(), check_settings=None, history=("results",),
-                 progress=None, stop=None, resume=None, on_epoch=None):
+                 progress=None, stop=None, resume=None, on_epoch=None, checkpoint=None):
         n_out = net.sizes[-1]
         self.training_data = Examples(training_data, labelled=False, n_out=n_out)
         self.evaluation_data = (Examples(evaluation_data, labelled=True, n_out=n_out)
@@ -65,7 +68,7 @@ class TrainingRun:
         self.eta = self.start_eta = float(eta)
         self.settings = dict({"n": self.n, "mini_batch_size": mini_batch_size, "eta": self.eta}, **dict(settings))
         self.history = {name: [] for name in history}
-        self.progress, self.stop, self.on_epoch = progress, stop, on_epoch
+        self.progress, self.stop, self.on_epoch, self.checkpoint = progress, stop, on_epoch, checkpoint
         self.best, self.best_epoch, self.since_schedule = None, 0, 0
         self.order, self.first, self.done = list(range(self.n)), 0, 0
         self.velocities = _zeros(net) if self.settings.get("momentum") else None
@@ -103,11 +106,13 @@ class TrainingRun:
 
     def epochs(self):
         """The epochs still to run, from where a resumed run stopped; before
-        an epoch is begun, stop() is asked."""
+        an epoch is begun, stop() is asked, and after one checkpoint(snapshot)."""
         for j in range(self.first, self.epoch_count):
             self.epoch = j
-            if self.stop is not None and self.done == 0 and self.stop():
+            if self.done == 0 and self.stop is not None and self.stop():
                 raise self._interrupted(self.net.rng.getstate(), self.order)
+            if self.done == 0 and self.checkpoint is not None and j > self.first:
+                self.checkpoint(lambda: self._interrupted(self.net.rng.getstate(), self.order))
             yield j
 
     def shuffle(self):
