@@ -98,7 +98,7 @@ setup(
     # environment; PURENN_PURE_PYTHON=1 asks for nothing.
     setup_requires=[] if PURE else ["cffi>=1.12"],
     extras_require={"test": ["pytest>=6", "hypothesis>=6"]},
-    entry_points={"console_scripts": ["purenn = purenn.cli:main"]},
+    entry_points={"console_scripts": ["purenn = purenn.__main__:run"]},
     cmdclass={"build_ext": optional_build_ext},
     zip_safe=False,
     classifiers=[

@@ -32,9 +32,19 @@ loop.  `import purenn` never needs cffi or a compiler.
 
 __version__ = "0.1.0"
 
-from .backends import available_backends  # noqa: E402
-from .errors import (ArgumentError, BackendError, DataFileError, ModelFileError, PurennError,  # noqa: E402
-                     TrainingError, TrainingInterrupted)
+import sys  # noqa: E402
+
+try:
+    from .backends import available_backends  # noqa: E402
+    from .errors import (ArgumentError, BackendError, DataFileError, ModelFileError, PurennError,  # noqa: E402
+                         TrainingError, TrainingInterrupted)
+except KeyboardInterrupt:
+    # Ctrl-C while the command line starts (`python -m purenn`, whose sys.argv[0] is "-m" while
+    # the package is imported, or the `purenn` script): one line, not a traceback.  (purenn.__main__)
+    if sys.argv[:1] == ["-m"] or (sys.argv or [""])[0].endswith(("/purenn", "\\purenn", "purenn.exe")):
+        print("\npurenn: interrupted", file=sys.stderr)
+        raise SystemExit(130) from None
+    raise
 
 __all__ = ["available_backends", "PurennError", "DataFileError", "ModelFileError",
            "BackendError", "ArgumentError", "TrainingError", "TrainingInterrupted", "__version__"]

@@ -57,6 +57,21 @@ def shifts(pixels, rows, cols):
     return [shift(pixels, rows, cols, which) for which in range(len(SHIFTS))]
 
 
+def _check_out_dir(out_dir, data_dir):
+    """out_dir is not the data directory (nor a link to it), and holds no file
+    that the loader would find beside the ones written (name and name.gz)."""
+    if os.path.realpath(out_dir) == os.path.realpath(data_dir):
+        raise ArgumentError("out_dir: {} is the data directory {} itself; choose another".format(out_dir, data_dir))
+    if not os.path.isdir(out_dir):
+        return
+    for name in FILE_NAMES:
+        written = os.path.basename(file_in(data_dir, name)) if name in FILE_NAMES[2:] else name + ".gz"
+        other = name if written.endswith(".gz") else name + ".gz"
+        if os.path.lexists(os.path.join(out_dir, other)):
+            raise ArgumentError("out_dir: {} holds {}, which the loader would find beside the {} written; remove "
+                                "it or choose another directory".format(out_dir, other, written))
+
+
 def expand(out_dir, data_dir=None, seed=0, progress=None):
     """Write the expanded training set (and copies of the test files) into out_dir;
     return (the number of expanded training images, the number of validation images).
@@ -64,8 +79,7 @@ def expand(out_dir, data_dir=None, seed=0, progress=None):
     For MNIST the loader's usual split keeps the 10,000 validation images apart
     again; for a smaller data set pass validation_size (--validation-size) to it."""
     data_dir = find_data_dir(data_dir)
-    if os.path.abspath(out_dir) == os.path.abspath(data_dir):
-        raise ArgumentError("out_dir: {} is the data directory itself; choose another".format(out_dir))
+    _check_out_dir(out_dir, data_dir)
     os.makedirs(out_dir, exist_ok=True)
     images = read_idx(file_in(data_dir, FILE_NAMES[0]))
     labels = read_idx(file_in(data_dir, FILE_NAMES[1]))

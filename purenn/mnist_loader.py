@@ -112,12 +112,14 @@ def _bundled_dirs():
 
 
 def file_in(directory, name):
-    """The path of `name` or `name`.gz in `directory`, or None."""
-    for candidate in (name, name + ".gz"):
-        path = os.path.join(directory, candidate)
-        if os.path.isfile(path):
-            return path
-    return None
+    """The path of `name` or `name`.gz in `directory`, or None.  Both there is
+    a DataFileError: which one is meant cannot be told (an old plain file
+    beside a new .gz from `expand`, say)."""
+    found = [path for path in (os.path.join(directory, name), os.path.join(directory, name + ".gz"))
+             if os.path.isfile(path)]
+    if len(found) == 2:
+        raise DataFileError(directory, "holds both {0} and {0}.gz; remove or rename the one not meant".format(name))
+    return found[0] if found else None
 
 
 def find_data_dir(data_dir=None):

@@ -226,3 +226,140 @@ def test_a_chart_named_png_is_refused(tmp_path):
     assert done.returncode == 2 and not list(tmp_path.iterdir())
     assert one_line(done.stderr) == ("purenn train: error: argument --plot: run.png: the chart is drawn as SVG; "
                                      "give a name ending in .svg (see purenn train --help)")
+
+
+#### Ctrl-C while the command line starts
+
+STARTING = """
+import os, runpy, signal, sys
+class Interrupt:
+    def find_spec(self, name, path=None, target=None):
+        if name == {target!r}:
+            os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, while that module is being imported
+        return None
+sys.meta_path.insert(0, Interrupt())
+sys.argv = {argv!r}
+runpy.run_module("purenn", run_name="__main__", alter_sys=True)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("target, argv", [("purenn.cli.options", ["-m", "train"]),  # purenn/__main__.py
+                                          ("purenn.backends", ["-m", "train"])])  # purenn/__init__.py
+def test_ctrl_c_while_the_command_line_starts_is_one_line(target, argv, tmp_path):
+    done = subprocess.run([sys.executable, "-c", STARTING.format(target=target, argv=argv)], cwd=str(tmp_path),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=60)
+    assert done.returncode == 130 and done.stdout == ""
+    assert done.stderr == "\npurenn: interrupted\n"
+
+
+def test_eta_minus_infinity_is_a_value_the_option_refuses(tmp_path):
+    done = purenn(["train", "--eta", "-inf"], tmp_path)
+    assert done.returncode == 2
+    assert one_line(done.stderr) == ("purenn train: error: argument --eta: -inf is not a positive finite number "
+                                     "(see purenn train --help)")
+
+
+def test_a_huge_lmbda_is_named_when_training_diverges(tmp_path):
+    done = purenn(QUICK_TRAIN + ["--lmbda", "1e6"], tmp_path)
+    assert done.returncode == 2
+    assert one_line(done.stderr) == ("purenn: error: training diverged in epoch 0: the weights became NaN or "
+                                     "infinite; try a smaller lmbda than 1000000.0: each step multiplies the "
+                                     "weights by 1 - eta*lmbda/n = -1.5e+03")
+
+
+def test_more_layers_than_the_c_core_takes_run_in_python_under_auto(tmp_path):
+    sizes = "784," + ",".join(["10"] * 70) + ",10"
+    done = purenn(["train", "--sizes", sizes, "--epochs", "1", "--train-limit", "100", "--test-limit", "50",
+                   "--backend", "auto", "--quiet"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "backend python" in done.stdout.splitlines()[0]
+    if core_built():
+        done = purenn(["train", "--sizes", sizes, "--backend", "c"], tmp_path)
+        assert done.returncode == 2
+        assert one_line(done.stderr) == ("purenn: error: backend: the C core takes networks of at most 64 layers, "
+                                         "not 72; choose the python backend")
+
+
+def test_the_memory_estimate_covers_what_training_was_measured_to_take(monkeypatch, capsys):
+    """784,30000,10 was measured at 2.09 GB; with 2.5 GB free it used to be let through (0.76 GB estimated)."""
+    from purenn import cli
+    from purenn.cli import options
+    monkeypatch.setattr(options, "_available_memory", lambda: 2.5e9)
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["train", "--sizes", "784,30000,10"])
+    assert caught.value.code == 2
+    assert "23,850,010 weights and biases need about 3.1 GB" in capsys.readouterr().err
+
+
+def test_baseline_svm_checks_its_memory_before_it_starts(tmp_path):
+    done = purenn(["baseline", "svm", "--features", str(10 ** 9)], tmp_path)
+    assert done.returncode == 2
+    assert one_line(done.stderr).startswith("purenn baseline: error: argument --features: 1,000,000,000 random "
+                                            "Fourier features need about ")
+
+
+#### Data directories that say two things
+
+def small_data(directory, n_train=60, n_test=20):
+    """The first images of the bundled MNIST, in MNIST's four files (.gz)."""
+    from purenn import mnist_loader
+    from purenn.files.idx import write_idx
+    directory.mkdir()
+    training, _, test = mnist_loader.load_data_wrapper()
+    train = [(x, y.index(1.0)) for x, y in training[:n_train]]
+    for prefix, examples in (("train", train), ("t10k", test[:n_test])):
+        write_idx(str(directory / "{}-images-idx3-ubyte.gz".format(prefix)),
+                  [int(p * 256) for x, _ in examples for p in x], (len(examples), 28, 28))
+        write_idx(str(directory / "{}-labels-idx1-ubyte.gz".format(prefix)), [y for _, y in examples],
+                  (len(examples),))
+    return directory
+
+
+def test_a_directory_with_both_a_file_and_its_gz_is_refused(tmp_path):
+    import gzip
+    data = small_data(tmp_path / "data")
+    name = "train-images-idx3-ubyte"
+    (data / name).write_bytes(gzip.decompress((data / (name + ".gz")).read_bytes()))
+    done = purenn(["train", "--data", "data", "--validation-size", "10"], tmp_path)
+    assert done.returncode == 2
+    assert one_line(done.stderr) == ("purenn: error: data: holds both {0} and {0}.gz; remove or rename the one "
+                                     "not meant".format(name))
+
+
+def test_expand_refuses_a_directory_whose_old_plain_files_would_shadow_its_output(tmp_path):
+    import gzip
+    data = small_data(tmp_path / "data")
+    out = tmp_path / "out"
+    out.mkdir()
+    name = "train-labels-idx1-ubyte"
+    (out / name).write_bytes(gzip.decompress((data / (name + ".gz")).read_bytes()))
+    done = purenn(["expand", "--data", "data", "--out", "out", "--quiet"], tmp_path)
+    assert done.returncode == 2
+    assert one_line(done.stderr) == ("purenn: error: out_dir: out holds {0}, which the loader would find beside "
+                                     "the {0}.gz written; remove it or choose another directory".format(name))
+    assert sorted(p.name for p in out.iterdir()) == [name]
+
+
+def test_expand_through_a_link_to_the_data_directory_is_refused(tmp_path):
+    data = small_data(tmp_path / "data")
+    before = {p.name: p.read_bytes() for p in data.iterdir()}
+    (tmp_path / "link").symlink_to(data, target_is_directory=True)
+    done = purenn(["expand", "--data", "data", "--out", "link", "--quiet"], tmp_path)
+    assert done.returncode == 2
+    assert one_line(done.stderr) == ("purenn: error: out_dir: link is the data directory data itself; choose "
+                                     "another")
+    assert {p.name: p.read_bytes() for p in data.iterdir()} == before
+
+
+def test_a_network_with_more_outputs_than_digits_predicts_a_digit(tmp_path):
+    net = network2.Network([784, 10, 20], seed=1)
+    net.biases[-1] = [-5.0] * 10 + [5.0] * 10  # outputs 10..19 (not digits) far the largest
+    net.save(tmp_path / "net.json")
+    write_png(tmp_path / "digit.png", 28, 28, bytes(28 * 28))
+    done = purenn(["predict", "net.json", "digit.png"], tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert int(lines[0].split(": ")[1].split()[0]) < 10
+    assert lines[1].count(":") == 11 and lines[1].split()[-1].startswith("9:")
+    assert lines[2].startswith("  (outputs 10 to 19 are not digits and are not read; the largest of them is 0.99")

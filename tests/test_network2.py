@@ -394,11 +394,11 @@ def test_a_diverging_run_from_the_command_line_is_one_line_and_saves_nothing(tmp
     from purenn.training import run
     real_check = run.check_finite_after_epoch
 
-    def diverging_in_epoch_1(net, epoch, eta, cost=None):  # as if the weights overflowed then
+    def diverging_in_epoch_1(net, epoch, eta, cost=None, **kwargs):  # as if the weights overflowed then
         if epoch == 1:
             raise TrainingError("training diverged in epoch 1: the weights became NaN or infinite; "
                                 "try a smaller eta than {}".format(eta))
-        real_check(net, epoch, eta, cost)
+        real_check(net, epoch, eta, cost, **kwargs)
     monkeypatch.setattr(run, "check_finite_after_epoch", diverging_in_epoch_1)
     from purenn.files.idx import write_idx
     data = tmp_path / "data"

@@ -132,12 +132,23 @@ def resolve_backend(name=None):
     return name
 
 
+#: the most layers the C core takes (csrc/network.c, MAX_LAYERS)
+C_MAX_LAYERS = 64
+
+
 def choose_backend(name, net):
     """The backend a new network `net` runs on: resolve_backend(name), except
     that a network that overrides one of its class's BOOK_METHODS runs on the
-    reference under "auto", and is refused a fast backend asked for by name."""
+    reference under "auto", and is refused a fast backend asked for by name;
+    and that a network of more layers than the C core takes runs in Python
+    under "auto", and is refused the C core asked for by name."""
     requested, source = _requested(name)
     backend = resolve_backend(name)
+    if backend == "c" and len(net.sizes) > C_MAX_LAYERS:
+        if not automatic(name):
+            raise BackendError("{}: the C core takes networks of at most {} layers, not {}; choose the python "
+                               "backend".format(source, C_MAX_LAYERS, len(net.sizes)))
+        backend = "python"
     changed = [] if backend == "reference" else changed_code(net)
     if backend == "reference" or not changed:
         return backend

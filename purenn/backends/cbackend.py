@@ -16,7 +16,7 @@ here, in Python, before C sees a pointer.
 import os
 from array import array
 
-from . import _core
+from . import C_MAX_LAYERS, _core
 from ._core import ffi, lib
 from ..errors import ArgumentError
 from ..training.checks import is_whole_number
@@ -52,8 +52,9 @@ class _Layout:
     """A network's layer sizes and codes as C sees them (a pn_net), and its parameter packing."""
 
     def __init__(self, net, n=1, lmbda=0.0, l1=0.0, momentum=0.0):
-        if len(net.sizes) > 64:
-            raise ArgumentError("sizes: the C core takes at most 64 layers, not {}".format(len(net.sizes)))
+        if len(net.sizes) > C_MAX_LAYERS:
+            raise ArgumentError("sizes: the C core takes at most {} layers, not {}".format(C_MAX_LAYERS,
+                                                                                         len(net.sizes)))
         self.sizes = list(net.sizes)
         self.sizes_array = array("q", self.sizes)
         self.c_sizes = ptr("int64_t[]", self.sizes_array)

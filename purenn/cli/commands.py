@@ -171,11 +171,14 @@ def predict(args, parser, argv):
     for n, path in enumerate(args.images):
         digit, outputs, image = read_digit(net, path)
         total = 0.0
-        for v in outputs:
+        for v in outputs[:10]:
             total += v
         share = outputs[digit] / total if total > 0 else 0.0
         say("{}: {} ({:.1%} of the output)".format(path, digit, share))
-        say("  outputs: " + "  ".join("{}:{:.3f}".format(i, v) for i, v in enumerate(outputs)))
+        say("  outputs: " + "  ".join("{}:{:.3f}".format(i, v) for i, v in enumerate(outputs[:10])))
+        if len(outputs) > 10:
+            say("  (outputs 10 to {} are not digits and are not read; the largest of them is {:.3f})".format(
+                len(outputs) - 1, max(outputs[10:])))
         if args.save_input:
             target = args.save_input if len(args.images) == 1 else "{}-{}.png".format(
                 args.save_input.rsplit(".", 1)[0], n)

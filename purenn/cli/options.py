@@ -31,6 +31,13 @@ class Parser(argparse.ArgumentParser):
     def error(self, message):
         self.exit(2, "{0}: error: {1} (see {0} --help)\n".format(self.prog, message))
 
+    def _parse_optional(self, arg_string):
+        # "-inf" and "-nan" are values (which the option types then refuse, saying why), not
+        # options: argparse takes only what looks like a negative number for a value.
+        if arg_string.lower() in ("-inf", "-infinity", "-nan"):
+            return None
+        return super()._parse_optional(arg_string)
+
 
 #### Option types
 

@@ -123,7 +123,10 @@ class _Job:
     """One `train` run: its options, checkpoint (when resumed), backend, data and records."""
 
     def __init__(self, options, parser, argv):
-        self.backend = resolve_backend(options["backend"])
+        resolve_backend(options["backend"])  # a backend that cannot run is refused before anything else
+        # The networks are given the name asked for (None: $PURENN_BACKEND, else auto), so that under
+        # auto purenn may choose for each (a network the C core cannot take runs in Python).
+        self.backend = options["backend"]
         self.resumed = None
         if options["resume"]:
             self.resumed, options = load_resumed(options, options_given(argv), self.backend, parser)
@@ -229,11 +232,11 @@ def _finish(job, net, keeper):
 
 
 def _train_chapter1(job, progress, stop, keeper):
-    options, backend, evaluation_data = job.options, job.backend, job.evaluation_data
+    options, evaluation_data = job.options, job.evaluation_data
     net = job.resumed.net if job.resumed is not None else network.Network(options["sizes"], seed=job.seed,
-                                                                          backend=backend)
+                                                                          backend=job.backend)
     say("purenn {}: the chapter-1 network {}, backend {} ({})".format(
-        __version__, options["sizes"], backend, backend_detail(backend)))
+        __version__, options["sizes"], net.backend, backend_detail(net.backend)))
     say("data {} (loaded in {:.2f} s): training on {}, {} on {}".format(
         job.data_dir, job.load_seconds, len(job.training_data),
         "testing" if job.evaluation_name == "test" else "validating", len(evaluation_data)))
@@ -292,9 +295,10 @@ def _train_network2(job, progress, stop, keeper):
 
 
 def _say_network2(job, net, evaluation_name, n_evaluation):
-    options, backend = job.options, job.backend
+    options = job.options
     say("purenn {}: network2 {}, {}, {} hidden neurons, backend {} ({})".format(
-        __version__, options["sizes"], net.cost.__name__, net.activation, backend, backend_detail(backend)))
+        __version__, options["sizes"], net.cost.__name__, net.activation, net.backend,
+        backend_detail(net.backend)))
     say("data {} (loaded in {:.2f} s): training on {}, evaluating on {} {} images".format(
         job.data_dir, job.load_seconds, len(job.training_data), n_evaluation, evaluation_name))
     say("epochs {}, mini-batch size {}, eta {}, lmbda {}, l1 {}, momentum {}, dropout {}, init {}, "

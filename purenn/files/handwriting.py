@@ -90,12 +90,14 @@ def mnist_style(width, height, pixels):
 
 
 def predict(net, path):
-    """(digit, outputs, image): what `net` (a trained network) sees in the picture at `path`."""
+    """(digit, outputs, image): what `net` (a trained network) sees in the picture
+    at `path`: the digit is that of the largest of the first ten outputs (a
+    network trained with more outputs was taught to keep the others at 0)."""
     width, height, pixels = read_picture(path)
     image = mnist_style(width, height, pixels)
     outputs = net.feedforward(image)
     best = 0
-    for i, v in enumerate(outputs):
+    for i, v in enumerate(outputs[:10]):
         if v > outputs[best]:
             best = i
     return best, outputs, image

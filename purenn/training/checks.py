@@ -142,8 +142,9 @@ def check_params(net):
                 raise ArgumentError("net.weights[{}][{}] has {} entries, needs {}".format(l, j, len(w_j), n_in))
 
 
-def check_finite_after_epoch(net, epoch, eta, cost=None):
-    """TrainingError if training has made a weight, a bias or the cost NaN or infinite."""
+def check_finite_after_epoch(net, epoch, eta, cost=None, lmbda=0.0, n=1):
+    """TrainingError if training has made a weight, a bias or the cost NaN or
+    infinite; it says which of eta and lmbda (over n training examples) to lower."""
     bad = cost is not None and not math.isfinite(cost)
     if not bad:
         for layer in net.biases:
@@ -156,6 +157,9 @@ def check_finite_after_epoch(net, epoch, eta, cost=None):
                 bad = True
                 break
     if bad:
-        raise TrainingError("training diverged in epoch {}: the {} became NaN or infinite; try a smaller "
-                            "eta than {}".format(epoch, "cost" if cost is not None and not math.isfinite(cost)
-                                                 else "weights", eta))
+        what = "cost" if cost is not None and not math.isfinite(cost) else "weights"
+        decay = 1.0 - eta * lmbda / n  # what L2 regularisation multiplies each weight by, each step
+        hint = ("try a smaller lmbda than {}: each step multiplies the weights by 1 - eta*lmbda/n = {:.3g}".format(
+            lmbda, decay) if decay < 0.0 else "try a smaller eta than {}".format(eta))
+        raise TrainingError("training diverged in epoch {}: the {} became NaN or infinite; {}".format(
+            epoch, what, hint))

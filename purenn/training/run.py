@@ -177,7 +177,7 @@ class TrainingRun:
             raise self._interrupted(*self.before_shuffle)
         self.done = 0
         self.seconds = time.perf_counter() - self.started
-        check_finite_after_epoch(self.net, self.epoch, self.eta)
+        check_finite_after_epoch(self.net, self.epoch, self.eta, lmbda=self.settings.get("lmbda", 0.0), n=self.n)
 
     def _interrupted(self, rng_state, order):
         history = {name: list(values) for name, values in self.history.items()}
@@ -201,7 +201,8 @@ class TrainingRun:
         training cost.  True when training should stop."""
         record = self._record()
         if "training_cost" in record:
-            check_finite_after_epoch(self.net, self.epoch, self.eta, record["training_cost"])
+            check_finite_after_epoch(self.net, self.epoch, self.eta, record["training_cost"],
+                                     lmbda=self.settings.get("lmbda", 0.0), n=self.n)
         if self.on_epoch is not None:
             self.on_epoch(record)
         watched = watched_figure(self.settings)
