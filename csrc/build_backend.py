@@ -105,9 +105,13 @@ def _setup_arguments():
     return given
 
 
+def _dist_info(setup):
+    return "{name}-{version}.dist-info".format(**setup)
+
+
 def _metadata_files(setup):
-    """The .dist-info files: {name inside the wheel: text}."""
-    dist_info = "{name}-{version}.dist-info/".format(**setup)
+    """The .dist-info files but RECORD: {name inside the wheel: text}."""
+    dist_info = _dist_info(setup) + "/"
     lines = ["Metadata-Version: 2.1", "Name: " + setup["name"], "Version: " + setup["version"],
              "Summary: " + setup["description"], "License: " + setup["license"]]
     lines += ["Classifier: " + c for c in setup.get("classifiers", [])]
@@ -116,7 +120,7 @@ def _metadata_files(setup):
     lines += ["Requires-Dist: " + r for r in setup.get("install_requires", [])]
     for extra, requirements in sorted(setup.get("extras_require", {}).items()):
         lines.append("Provides-Extra: " + extra)
-        lines += ['Requires-Dist: {}; extra == "{}"'.format(r, extra) for r in requirements]
+        lines += ["Requires-Dist: " + _for_extra(r, extra) for r in requirements]
     entry_points = "".join("[{}]\n{}\n\n".format(group, "\n".join(entries))
                            for group, entries in sorted(setup.get("entry_points", {}).items()))
     tops = sorted({package.split(".")[0] for package in setup["packages"]})
@@ -129,14 +133,20 @@ def _metadata_files(setup):
     }
 
 
+def _for_extra(requirement, extra):
+    """'pytest>=6' -> 'pytest>=6; extra == "test"'; a marker it has already is kept, and-ed."""
+    name, _, marker = requirement.partition(";")
+    condition = 'extra == "{}"'.format(extra)
+    return "{}; {}".format(name.strip(), "({}) and {}".format(marker.strip(), condition) if marker else condition)
+
+
 def _write_metadata(metadata_directory):
-    files = _metadata_files(_setup_arguments())
-    for name, text in files.items():
-        path = os.path.join(metadata_directory, *name.split("/"))
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w", encoding="utf-8", newline="\n") as f:
+    setup = _setup_arguments()
+    os.makedirs(os.path.join(metadata_directory, _dist_info(setup)), exist_ok=True)
+    for name, text in _metadata_files(setup).items():
+        with open(os.path.join(metadata_directory, name), "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
-    return next(iter(files)).split("/")[0]
+    return _dist_info(setup)
 
 
 def _source_dir(package, package_dir):
@@ -171,7 +181,7 @@ def _write_wheel(wheel_directory, editable):
                 contents[name] = f.read()
     for name, text in _metadata_files(setup).items():
         contents[name] = text.encode("utf-8")
-    dist_info = "{name}-{version}.dist-info/".format(**setup)
+    dist_info = _dist_info(setup) + "/"
     record = ["{},sha256={},{}".format(name, base64.urlsafe_b64encode(hashlib.sha256(data).digest())
                                        .rstrip(b"=").decode("ascii"), len(data))
               for name, data in contents.items()]
