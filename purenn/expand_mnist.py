@@ -62,6 +62,8 @@ def _check_out_dir(out_dir, data_dir):
     that the loader would find beside the ones written (name and name.gz)."""
     if os.path.realpath(out_dir) == os.path.realpath(data_dir):
         raise ArgumentError("out_dir: {} is the data directory {} itself; choose another".format(out_dir, data_dir))
+    if os.path.lexists(out_dir) and not os.path.isdir(out_dir):
+        raise ArgumentError("out_dir: {} is a file, not a directory".format(out_dir))
     if not os.path.isdir(out_dir):
         return
     for name in FILE_NAMES:

@@ -363,3 +363,45 @@ def test_a_network_with_more_outputs_than_digits_predicts_a_digit(tmp_path):
     assert int(lines[0].split(": ")[1].split()[0]) < 10
     assert lines[1].count(":") == 11 and lines[1].split()[-1].startswith("9:")
     assert lines[2].startswith("  (outputs 10 to 19 are not digits and are not read; the largest of them is 0.99")
+
+
+#### A full disk (a small tmpfs, where this machine lets the tests mount one)
+
+@pytest.fixture
+def small_disk(tmp_path):
+    disk = tmp_path / "small-disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)])
+
+
+def test_expand_onto_a_full_disk_is_one_line_and_leaves_nothing(small_disk, tmp_path):
+    data = small_data(tmp_path / "data", n_train=3000)
+    done = purenn(["expand", "--data", "data", "--out", str(small_disk / "expanded"), "--quiet"], tmp_path)
+    assert done.returncode == 2
+    assert one_line(done.stderr).endswith(": No space left on device")
+    assert str(small_disk / "expanded") in done.stderr
+    assert list((small_disk / "expanded").iterdir()) == [] and data.exists()
+
+
+def test_a_save_onto_a_full_disk_is_kept_here_instead(small_disk, tmp_path):
+    (small_disk / "filler").write_bytes(bytes(1024 * 1024 - 8192))
+    done = purenn(QUICK_TRAIN + ["--save", str(small_disk / "net.json")], tmp_path)
+    assert done.returncode == 2
+    assert one_line(done.stderr) == ("purenn: error: {}: No space left on device; saved the trained network to {} "
+                                     "instead".format(small_disk / "net.json", tmp_path / "purenn-unsaved-network.json"))
+    assert network2.load(tmp_path / "purenn-unsaved-network.json").sizes == [784, 30, 10]
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
+
+
+def test_expand_into_a_file_is_one_line(tmp_path):
+    (tmp_path / "afile").write_text("")
+    done = purenn(["expand", "--out", "afile", "--quiet"], tmp_path)
+    assert done.returncode == 2
+    assert one_line(done.stderr) == "purenn: error: out_dir: afile is a file, not a directory"
