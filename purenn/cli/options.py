@@ -12,6 +12,7 @@ import time
 from .. import network2
 from ..backends import BACKENDS, core_status
 from ..errors import ArgumentError
+from ..files.reading import available_memory as _available_memory
 from ..mnist_loader import find_data_dir, load_data_wrapper
 
 __all__ = ["say", "Parser", "sizes", "whole_number", "positive_int", "non_negative_int", "positive_float",
@@ -208,18 +209,6 @@ def check_memory_need(need, what, advice, parser):
     if available is not None and need > available:
         parser.error("{} need about {:,.1f} GB, more than the {:,.1f} GB of memory available; {}".format(
             what, need / 1e9, available / 1e9, advice))
-
-
-def _available_memory():
-    """Bytes of memory available (Linux's MemAvailable), or None where unknown."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
 
 
 def check_writable(path, option, parser):
