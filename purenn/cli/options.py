@@ -15,8 +15,8 @@ from ..errors import ArgumentError
 from ..files.reading import available_memory as _available_memory
 from ..mnist_loader import find_data_dir, load_data_wrapper
 
-__all__ = ["say", "Parser", "sizes", "whole_number", "positive_int", "non_negative_int", "positive_float",
-           "non_negative_float", "probability", "backend_name", "backend_list", "add_data_option",
+__all__ = ["say", "Parser", "sizes", "whole_number", "positive_int", "at_most", "non_negative_int",
+           "positive_float", "non_negative_float", "probability", "backend_name", "backend_list", "add_data_option",
            "add_backend_option", "add_network_options", "backend_detail", "load_data", "check_memory",
            "check_memory_need", "check_writable", "load_model"]
 
@@ -80,6 +80,16 @@ def positive_int(text):
     if value < 1:
         raise argparse.ArgumentTypeError("{} is not positive; give 1 or more".format(value))
     return value
+
+
+def at_most(highest):
+    """An option type: a whole number from 1 to `highest`."""
+    def bounded(text):
+        value = positive_int(text)
+        if value > highest:
+            raise argparse.ArgumentTypeError("{} is more than {}; give 1 to {}".format(value, highest, highest))
+        return value
+    return bounded
 
 
 def non_negative_int(text):
