@@ -25,10 +25,11 @@ straight into the output files; nothing holds 250,000 images at once.
 import os
 import random
 
+from .errors import ArgumentError, DataFileError
 from .files.atomic import write_bytes
-from .errors import ArgumentError
-from .files.idx import IdxWriter, read_idx
-from .mnist_loader import FILE_NAMES, file_in, find_data_dir, default_validation_size
+from .files.idx import MAX_BYTES, IdxWriter
+from .files.reading import read_input
+from .mnist_loader import FILE_NAMES, file_in, find_data_dir, default_validation_size, read_arrays
 
 __all__ = ["SHIFTS", "shift", "shifts", "expand"]
 
@@ -82,9 +83,9 @@ def expand(out_dir, data_dir=None, seed=0, progress=None):
     again; for a smaller data set pass validation_size (--validation-size) to it."""
     data_dir = find_data_dir(data_dir)
     _check_out_dir(out_dir, data_dir)
+    images, labels = read_arrays(data_dir, FILE_NAMES[0], FILE_NAMES[1])
+    read_arrays(data_dir, FILE_NAMES[2], FILE_NAMES[3])  # checked before they are copied
     os.makedirs(out_dir, exist_ok=True)
-    images = read_idx(file_in(data_dir, FILE_NAMES[0]))
-    labels = read_idx(file_in(data_dir, FILE_NAMES[1]))
     n, rows, cols = images.shape
     size = rows * cols
     pixels = images.data.tobytes()
@@ -114,6 +115,5 @@ def expand(out_dir, data_dir=None, seed=0, progress=None):
     for name in FILE_NAMES[2:]:
         source = file_in(data_dir, name)
         target = os.path.join(out_dir, os.path.basename(source))
-        with open(source, "rb") as f:
-            write_bytes(target, f.read())
+        write_bytes(target, read_input(source, DataFileError, 2 * MAX_BYTES, "an IDX file"))
     return count, n - split

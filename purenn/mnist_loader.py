@@ -11,6 +11,9 @@ iterators that Python 3 ports of the book return, so data can be used twice.
                                          [(x, y)] ready for a Network
     vectorized_result(j)              -> the one-hot list for digit j
     find_data_dir(data_dir=None)      -> the directory that would be read
+    image_shape(data_dir=None)        -> (rows, cols) of the test images
+    read_arrays(data_dir, images_name, labels_name)
+                                      -> the IdxArrays of a pair of files, checked
 
 An image is a sequence of 784 floats, pixel = byte / 256, row by row: exactly
 the numbers of the book's mnist.pkl.gz.  It is an `Image`, which keeps the
@@ -31,7 +34,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 
 from .errors import DataFileError
-from .files.idx import read_idx
+from .files.idx import read_idx, read_idx_header
 
 __all__ = ["load_data", "load_data_wrapper", "vectorized_result", "find_data_dir", "Image",
            "FILE_NAMES", "NUM_CLASSES"]
@@ -114,9 +117,11 @@ def _bundled_dirs():
 def file_in(directory, name):
     """The path of `name` or `name`.gz in `directory`, or None.  Both there is
     a DataFileError: which one is meant cannot be told (an old plain file
-    beside a new .gz from `expand`, say)."""
+    beside a new .gz from `expand`, say).  Not only regular files count: a FIFO
+    or a directory of the name is returned, so that reading it says what it is
+    rather than calling it missing."""
     found = [path for path in (os.path.join(directory, name), os.path.join(directory, name + ".gz"))
-             if os.path.isfile(path)]
+             if os.path.exists(path)]
     if len(found) == 2:
         raise DataFileError(directory, "holds both {0} and {0}.gz; remove or rename the one not meant".format(name))
     return found[0] if found else None
@@ -169,18 +174,38 @@ def _collector_paused():
             gc.enable()
 
 
-def _read_images(path):
-    """Images from an IDX file of shape (n, rows, cols): a list of Image."""
-    idx = read_idx(path)
-    if idx.dtype != "ubyte" or len(idx.shape) != 3:
+def read_arrays(data_dir, images_name, labels_name):
+    """(images, labels): the IdxArrays of a pair of files in `data_dir`, checked --
+    images ubyte n x rows x cols of at least one pixel, n labels ubyte of one
+    dimension -- or DataFileError naming the file at fault."""
+    images_path = file_in(data_dir, images_name)
+    labels_path = file_in(data_dir, labels_name)
+    labels = read_idx(labels_path)
+    if labels.dtype != "ubyte" or len(labels.shape) != 1:
         raise DataFileError(
-            path,
-            "expected images as ubyte n x rows x cols, found {} of shape {}".format(
-                idx.dtype, "x".join(map(str, idx.shape))),
+            labels_path,
+            "expected labels as ubyte of one dimension, found {} of shape {}".format(
+                labels.dtype, "x".join(map(str, labels.shape))),
         )
-    n, rows, cols = idx.shape
+    images = read_idx(images_path)
+    if images.dtype != "ubyte" or len(images.shape) != 3:
+        raise DataFileError(
+            images_path,
+            "expected images as ubyte n x rows x cols, found {} of shape {}".format(
+                images.dtype, "x".join(map(str, images.shape))),
+        )
+    n, rows, cols = images.shape
     if rows * cols == 0:
-        raise DataFileError(path, "images of {} x {} pixels hold nothing".format(rows, cols))
+        raise DataFileError(images_path, "images of {} x {} pixels hold nothing".format(rows, cols))
+    if labels.count != n:
+        raise DataFileError(labels_path, "{} labels for the {} images of {}".format(labels.count, n, images_path))
+    return images, labels
+
+
+def _read_pair(data_dir, images_name, labels_name):
+    """(a list of Image, a list of int labels, the images' path, the labels' path)."""
+    idx, labels = read_arrays(data_dir, images_name, labels_name)
+    n, rows, cols = idx.shape
     size = rows * cols
     pixels = idx.data.tobytes()
     del idx
@@ -190,32 +215,18 @@ def _read_images(path):
     # On PyPy the decoded file would otherwise linger until a later collection,
     # doubling the peak memory; on CPython it is already gone and this is quick.
     gc.collect()
-    return images
+    return images, labels.data.tolist(), file_in(data_dir, images_name), file_in(data_dir, labels_name)
 
 
-def _read_labels(path):
-    """Labels from a 1-d ubyte IDX file: a list of ints."""
-    idx = read_idx(path)
-    if idx.dtype != "ubyte" or len(idx.shape) != 1:
-        raise DataFileError(
-            path,
-            "expected labels as ubyte of one dimension, found {} of shape {}".format(
-                idx.dtype, "x".join(map(str, idx.shape))),
-        )
-    return idx.data.tolist()
-
-
-def _read_pair(data_dir, images_name, labels_name):
-    images_path = file_in(data_dir, images_name)
-    labels_path = file_in(data_dir, labels_name)
-    labels = _read_labels(labels_path)
-    images = _read_images(images_path)
-    if len(images) != len(labels):
-        raise DataFileError(
-            labels_path,
-            "{} labels for the {} images of {}".format(len(labels), len(images), images_path),
-        )
-    return images, labels, images_path, labels_path
+def image_shape(data_dir=None):
+    """(rows, cols) of the test images in `data_dir` (found as load_data finds it), from
+    the file's header."""
+    path = file_in(find_data_dir(data_dir), FILE_NAMES[2])
+    dtype, shape = read_idx_header(path)
+    if dtype != "ubyte" or len(shape) != 3:
+        raise DataFileError(path, "expected images as ubyte n x rows x cols, found {} of shape {}".format(
+            dtype, "x".join(map(str, shape))))
+    return shape[1:]
 
 
 def load_data(data_dir=None, validation_size=None):

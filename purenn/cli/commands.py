@@ -19,14 +19,24 @@ from ..backends import available_backends, core_status, predictions, resolve_bac
 from ..errors import ArgumentError
 from ..files.handwriting import predict as read_digit
 from ..files.pictures import digit_grid, to_terminal, write_png
-from ..mnist_loader import default_validation_size, find_data_dir, load_data, load_data_wrapper
+from ..mnist_loader import default_validation_size, find_data_dir, image_shape, load_data, load_data_wrapper
 from ..training.progress import Progress
-from .options import (add_backend_option, add_data_option, backend_detail, check_memory_need, load_model,
-                      non_negative_int, positive_float, positive_int, say)
+from .options import (add_backend_option, add_data_option, at_most, backend_detail, check_memory_need,
+                      load_model, non_negative_int, positive_float, positive_int, say)
 
 __all__ = ["COMMANDS"]
 
 MODEL_HELP = "a network saved by `train --save` (or the book's network2.save)"
+
+#: The most digits misclassified draws in a row (each 64 pixels wide).
+MAX_COLUMNS = 100
+
+
+def _check_inputs(net, model, data_dir, pixels):
+    """ArgumentError naming the model unless it takes images of `pixels` pixels."""
+    if pixels != net.sizes[0]:
+        raise ArgumentError("{}: the network takes {} inputs, the images in {} have {} pixels".format(
+            model, net.sizes[0], data_dir, pixels))
 
 
 #### evaluate
@@ -46,9 +56,8 @@ def evaluate(args, parser, argv):
     net = network2.load(args.model, backend=args.backend)
     data_dir = find_data_dir(args.data)
     _, validation_data, test_data = load_data_wrapper(data_dir)
-    if len(test_data[0][0]) != net.sizes[0] if test_data else False:
-        raise ArgumentError("{}: the network takes {} inputs, the images in {} have {} pixels".format(
-            args.model, net.sizes[0], data_dir, len(test_data[0][0])))
+    if test_data:
+        _check_inputs(net, args.model, data_dir, len(test_data[0][0]))
     labels = [y for _, y in test_data + validation_data]
     if labels and max(labels) >= net.sizes[-1]:
         raise ArgumentError("{}: the network has {} outputs, but the images in {} have labels up to {}".format(
@@ -200,20 +209,24 @@ def add_show(commands):
 
 
 def show(args, parser, argv):
-    _, _, (images, labels) = load_data(find_data_dir(args.data))
+    data_dir = find_data_dir(args.data)
+    _, _, (images, labels) = load_data(data_dir)
+    rows, cols = image_shape(data_dir)
     if args.start >= len(images):
         raise ArgumentError("argument --start: {} is past the last of the {} test images (give 0 to {})".format(
             args.start, len(images), len(images) - 1))
     shown = range(args.start, min(args.start + args.count, len(images)))
     guesses = None
     if args.model:
-        guesses = predictions(load_model(args.model, args.backend), [images[i] for i in shown])
+        net = load_model(args.model, args.backend)
+        _check_inputs(net, args.model, data_dir, rows * cols)
+        guesses = predictions(net, [images[i] for i in shown])
     for n, i in enumerate(shown):
         title = "test image {}: label {}".format(i, labels[i])
         if guesses is not None:
             title += ", the network says {}{}".format(guesses[n], "" if guesses[n] == labels[i] else "  (wrong)")
         say(title)
-        for line in to_terminal(images[i].pixels, 28, 28):
+        for line in to_terminal(images[i].pixels, cols, rows):
             say(line.rstrip())
     return 0
 
@@ -225,7 +238,8 @@ def add_misclassified(commands):
     wrong.add_argument("model", metavar="MODEL", help=MODEL_HELP)
     wrong.add_argument("--out", metavar="FILE.png", required=True, help="the PNG to write")
     wrong.add_argument("--limit", type=positive_int, default=100, metavar="N", help="draw at most N (default 100)")
-    wrong.add_argument("--columns", type=positive_int, default=10, metavar="N", help="digits per row (default 10)")
+    wrong.add_argument("--columns", type=at_most(MAX_COLUMNS), default=10, metavar="N",
+                       help="digits per row, at most {} (default 10)".format(MAX_COLUMNS))
     add_data_option(wrong)
     add_backend_option(wrong)
     return wrong
@@ -233,7 +247,10 @@ def add_misclassified(commands):
 
 def misclassified(args, parser, argv):
     net = load_model(args.model, args.backend)
-    _, _, test_data = load_data_wrapper(find_data_dir(args.data))
+    data_dir = find_data_dir(args.data)
+    _, _, test_data = load_data_wrapper(data_dir)
+    if test_data:
+        _check_inputs(net, args.model, data_dir, len(test_data[0][0]))
     progress, guesses = Progress(sys.stderr, what="classifying", unit="images"), []
     for begin in range(0, len(test_data), 1000):  # calls big enough for the C core, small enough to report
         guesses += predictions(net, [x for x, _ in test_data[begin:begin + 1000]])

@@ -12,10 +12,11 @@ import time
 from .. import network2
 from ..backends import BACKENDS, core_status
 from ..errors import ArgumentError
+from ..files.reading import available_memory as _available_memory
 from ..mnist_loader import find_data_dir, load_data_wrapper
 
-__all__ = ["say", "Parser", "sizes", "whole_number", "positive_int", "non_negative_int", "positive_float",
-           "non_negative_float", "probability", "backend_name", "backend_list", "add_data_option",
+__all__ = ["say", "Parser", "sizes", "whole_number", "positive_int", "at_most", "non_negative_int",
+           "positive_float", "non_negative_float", "probability", "backend_name", "backend_list", "add_data_option",
            "add_backend_option", "add_network_options", "backend_detail", "load_data", "check_memory",
            "check_memory_need", "check_writable", "load_model"]
 
@@ -79,6 +80,16 @@ def positive_int(text):
     if value < 1:
         raise argparse.ArgumentTypeError("{} is not positive; give 1 or more".format(value))
     return value
+
+
+def at_most(highest):
+    """An option type: a whole number from 1 to `highest`."""
+    def bounded(text):
+        value = positive_int(text)
+        if value > highest:
+            raise argparse.ArgumentTypeError("{} is more than {}; give 1 to {}".format(value, highest, highest))
+        return value
+    return bounded
 
 
 def non_negative_int(text):
@@ -208,18 +219,6 @@ def check_memory_need(need, what, advice, parser):
     if available is not None and need > available:
         parser.error("{} need about {:,.1f} GB, more than the {:,.1f} GB of memory available; {}".format(
             what, need / 1e9, available / 1e9, advice))
-
-
-def _available_memory():
-    """Bytes of memory available (Linux's MemAvailable), or None where unknown."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
 
 
 def check_writable(path, option, parser):

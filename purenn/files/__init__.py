@@ -1,6 +1,7 @@
-"""Files and formats: what purenn reads and writes, and how it writes them safely.
+"""Files and formats: what purenn reads and writes, how it reads them within limits and writes them safely.
 
     atomic       write a file so that it is never seen half-written
+    reading      open a file to read only if it is a regular one (never a FIFO or a device)
     idx          IDX files (MNIST's format), plain or gzip, all six element types
     pictures     PNG, PGM and PBM pictures; digit grids; digits in the terminal
     handwriting  a picture of a digit -> an MNIST-style 28 x 28 input

@@ -21,11 +21,22 @@ Files may be gzip-compressed; that is recognised from the first two bytes,
 never from the file name.
 
     read_idx(path)                      -> IdxArray(dtype, shape, data)
+    read_idx_header(path)               -> (dtype, shape), the header alone
     write_idx(path, data, shape, dtype) -> writes the file atomically
     IdxWriter(path, shape, dtype)       -> the same, fed in pieces
 
 `data` is a flat `array.array` in the machine's byte order.  Anything wrong
 with a file raises DataFileError naming the file and the problem.
+
+What a file costs to read is bounded by what its header declares, and that
+is checked before any data is read: the data must fit in the file (a plain
+file's size is the header plus the data, exactly; a gzip file cannot expand
+more than 1032 times, the most deflate can, nor be more than twice its
+contents and 1 MiB), in MAX_BYTES (1 GiB) and in the memory available.  So
+a file of n bytes never costs more than the least of 1032 n, 1 GiB and the
+memory there is -- and the data is read in pieces of 1 MiB, never more than
+one piece past what the header declares.  Only regular files are read
+(purenn.files.reading): never a FIFO or a device.
 """
 
 import array
@@ -38,9 +49,10 @@ import zlib
 from collections import namedtuple
 
 from .atomic import file_mode
+from .reading import amount, available_memory, open_input
 from ..errors import ArgumentError, DataFileError
 
-__all__ = ["IdxArray", "IdxWriter", "read_idx", "write_idx", "DTYPES"]
+__all__ = ["IdxArray", "IdxWriter", "read_idx", "read_idx_header", "write_idx", "DTYPES", "MAX_BYTES"]
 
 
 def _typecode(size, candidates):
@@ -67,8 +79,14 @@ DTYPES = {
 }
 _BY_CODE = {d.code: d for d in DTYPES.values()}
 
+#: The most data purenn reads from one IDX file: 1 GiB, five times the expanded
+#: MNIST (260,000 images of 28 x 28, 204 MB).
+MAX_BYTES = 2 ** 30
+
 _GZIP_MAGIC = b"\x1f\x8b"
-_CHUNK = 1 << 20  # read in pieces: a header may promise far more than the file holds
+_CHUNK = 1 << 20  # read in pieces: never more than a piece past what the header declares
+# Deflate turns at most 2 bits into 258 bytes: no gzip file expands more than this.
+_DEFLATE_RATIO = 1032
 
 
 class IdxArray(namedtuple("IdxArray", "dtype shape data")):
@@ -94,17 +112,39 @@ def _describe(shape, dtype):
     return "{} {}".format("x".join(str(s) for s in shape), dtype.name)
 
 
-def _open(path):
-    """Open `path` for reading, through gzip when its first bytes say so."""
+def read_idx(path):
+    """Read the IDX file at `path` (plain or gzip-compressed) into an IdxArray."""
+    return _reading(path, _read_data)
+
+
+def read_idx_header(path):
+    """(dtype, shape) of the IDX file at `path`, from its header alone."""
+    return _reading(path, lambda path, stream, dtype, shape: (dtype.name, shape))
+
+
+def _reading(path, then):
+    """then(path, stream, dtype, shape) on the open file at `path`, its header read
+    and what it declares checked against the file's size, MAX_BYTES and the memory."""
+    raw = open_input(path, DataFileError)
     try:
-        raw = open(path, "rb")
-    except OSError as e:
-        raise DataFileError(path, "cannot open: {}".format(e.strerror or e)) from None
-    magic = raw.read(2)
-    raw.seek(0)
-    if magic == _GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=raw, mode="rb"), raw
-    return raw, raw
+        size = os.fstat(raw.fileno()).st_size
+        compressed = raw.read(2) == _GZIP_MAGIC
+        raw.seek(0)
+        stream = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
+        try:
+            dtype, shape = _read_header(path, stream)
+            _check_declared(path, dtype, shape, size, compressed)
+            return then(path, stream, dtype, shape)
+        except (OSError, EOFError, zlib.error) as e:
+            if not compressed:
+                raise DataFileError(path, "cannot read: {}".format(e.strerror or e)) from None
+            # gzip reports a damaged stream as OSError ("Not a gzipped file",
+            # "CRC check failed") or EOFError (stream cut short).
+            raise DataFileError(path, "corrupt or truncated gzip data: {}".format(e)) from None
+        finally:
+            stream.close()
+    finally:
+        raw.close()
 
 
 def _read_exactly(stream, n):
@@ -119,22 +159,8 @@ def _read_exactly(stream, n):
     return b"".join(pieces)
 
 
-def read_idx(path):
-    """Read the IDX file at `path` (plain or gzip-compressed) into an IdxArray."""
-    stream, raw = _open(path)
-    try:
-        try:
-            return _read(path, stream)
-        except (OSError, EOFError, zlib.error) as e:
-            # gzip reports a damaged stream as OSError ("Not a gzipped file",
-            # "CRC check failed") or EOFError (stream cut short).
-            raise DataFileError(path, "corrupt or truncated gzip data: {}".format(e)) from None
-    finally:
-        stream.close()
-        raw.close()
-
-
-def _read(path, stream):
+def _read_header(path, stream):
+    """(dtype, shape) from the header at the start of `stream`."""
     head = _read_exactly(stream, 4)
     if not head:
         raise DataFileError(path, "empty file, expected an IDX header")
@@ -163,9 +189,42 @@ def _read(path, stream):
             "truncated header: {} dimensions declared, but only {} of their {} bytes present".format(
                 ndim, len(dims), 4 * ndim),
         )
-    shape = struct.unpack(">{}I".format(ndim), dims)
-    nbytes = _product(shape) * dtype.size
+    return dtype, struct.unpack(">{}I".format(ndim), dims)
 
+
+def _check_declared(path, dtype, shape, size, compressed):
+    """Refuse, before reading any of it, data the header declares that the file
+    (`size` bytes on disk) cannot hold, or that is more than MAX_BYTES or than
+    the memory available."""
+    header = 4 + 4 * len(shape)
+    nbytes = _product(shape) * dtype.size
+    declared = "the header declares {} = {} bytes of data".format(_describe(shape, dtype), nbytes)
+    if size > 0:  # 0: not a size the system knows (a file in /proc); the reading finds out
+        if compressed and header + nbytes > _DEFLATE_RATIO * size:
+            raise DataFileError(path, "truncated or damaged: {}, more than a gzip file of {} bytes can "
+                                      "hold (deflate expands at most {}:1)".format(declared, size, _DEFLATE_RATIO))
+        if compressed and size > 2 * (header + nbytes) + _CHUNK:
+            # gzip's worst case is the data stored as it is, plus 5 bytes in 16 KiB:
+            # the rest is padding or trailing data, which gzip reads a byte at a time
+            raise DataFileError(path, "a gzip file of {} bytes, far more than the {} bytes of IDX its header "
+                                      "declares need: trailing data or padding".format(size, header + nbytes))
+        if not compressed and size - header < nbytes:
+            raise DataFileError(path, "truncated: {}, the file holds {}".format(declared, size - header))
+        if not compressed and size - header > nbytes:
+            raise DataFileError(path, "{} bytes after the {} data the header declares".format(
+                size - header - nbytes, _describe(shape, dtype)))
+    if nbytes > MAX_BYTES:
+        raise DataFileError(path, "{}, more than the {} purenn reads from an IDX file".format(
+            declared, amount(MAX_BYTES)))
+    available = available_memory()
+    if available is not None and nbytes > available:
+        raise DataFileError(path, "{}, more than the {} of memory available".format(declared, amount(available)))
+
+
+def _read_data(path, stream, dtype, shape):
+    """The IdxArray of the data after the header: exactly what the header declares,
+    read in pieces, with no more than _CHUNK bytes read past it."""
+    nbytes = _product(shape) * dtype.size
     data = array.array(dtype.typecode)
     got, pending = 0, b""
     while got < nbytes:

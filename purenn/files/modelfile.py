@@ -12,7 +12,8 @@ purenn.network2.load reads the book's; plus purenn's own: format, version,
 activation, dropout.  Floats are written so that they read back exactly.
 Anything wrong in a file is a ModelFileError that names the file and the
 field; a file whose sizes promise a huge network is refused before anything
-big is allocated.
+big is allocated.  Only a regular file of at most MAX_BYTES (1 GiB) is read
+(purenn.files.reading): never a FIFO or a device such as /dev/zero.
 """
 
 import json
@@ -22,8 +23,13 @@ import os
 from ..errors import ArgumentError, ModelFileError
 from ..training.checks import is_finite_number, is_whole_number
 from .atomic import write_text
+from .reading import read_input
 
-__all__ = ["save_network", "network_dict", "read_json", "json_problem", "parse_network"]
+__all__ = ["save_network", "network_dict", "read_json", "json_problem", "parse_network", "MAX_BYTES"]
+
+#: The largest model or checkpoint file read: 1 GiB, some 50 million weights
+#: at about 20 characters each -- far more than pure Python trains.
+MAX_BYTES = 2 ** 30
 
 
 def save_network(net, filename):
@@ -58,13 +64,12 @@ def network_dict(net, filename):
 
 
 def read_json(filename):
-    """The JSON document in `filename`; ModelFileError if it cannot be read as one."""
+    """The JSON document in `filename`; ModelFileError if it cannot be read as one,
+    is not a regular file, or is larger than MAX_BYTES."""
     filename = os.fspath(filename)
+    data = read_input(filename, ModelFileError, MAX_BYTES, "a model or checkpoint file")
     try:
-        with open(filename) as f:
-            return json.load(f)
-    except OSError as e:
-        raise ModelFileError(filename, "cannot open: {}".format(e.strerror or e)) from None
+        return json.loads(data.decode("utf-8"))
     except (ValueError, RecursionError) as e:
         raise ModelFileError(filename, "not JSON: {}".format(json_problem(e))) from None
 

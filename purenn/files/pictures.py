@@ -18,20 +18,33 @@ values, 0 black to 255 white, row by row.
 Colour becomes grey by the Rec. 601 luma weights; transparent pixels are
 laid on white.  Anything that is not a picture purenn can read raises
 DataFileError naming the file and the problem; so does a picture too large
-to decode safely, before any of it is decoded.
+to decode safely -- more than MAX_PIXELS (4 megapixels, 2048 x 2048), said
+from its header before any of it is decoded, or a file of more than
+MAX_FILE_BYTES (33 MiB) -- and anything but a regular file (a FIFO, a device;
+purenn.files.reading).  A PNG is never inflated past the size its header
+promises.
 """
 
 import struct
 import zlib
 
 from .atomic import write_bytes
+from .reading import open_input, read_input
 from ..errors import DataFileError
 
 __all__ = ["read_picture", "read_png", "read_pnm", "write_png", "write_pgm", "digit_grid",
-           "to_terminal", "MAX_PIXELS"]
+           "to_terminal", "MAX_PIXELS", "MAX_FILE_BYTES"]
 
-#: The largest picture decoded: 64 million pixels (a 8000 x 8000 photograph).
-MAX_PIXELS = 64 * 1024 * 1024
+#: The largest picture decoded: 4 megapixels, 2048 x 2048.  Decoding and
+#: reading a digit in pure Python take about 1.5 microseconds and 60 bytes a
+#: pixel: at this size, up to 6 s and 250 MB (an RGBA PNG of noise, every row
+#: Paeth-filtered); a digit needs far fewer pixels.
+MAX_PIXELS = 4 * 1024 * 1024
+
+#: The largest picture file read: 8 bytes a pixel at MAX_PIXELS and 1 MiB, more
+#: than any picture within MAX_PIXELS needs (an RGBA PNG stored uncompressed
+#: takes 4 bytes a pixel, a plain PGM of 16-bit values 6) with its metadata.
+MAX_FILE_BYTES = 8 * MAX_PIXELS + 2 ** 20
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # colour type -> (name, samples per pixel)
@@ -135,12 +148,24 @@ def _on_white(value, alpha):
 
 
 def _read(path, limit=None):
-    """The bytes of a file (the first `limit` of them), or DataFileError naming it."""
-    try:
-        with open(path, "rb") as f:
-            return f.read() if limit is None else f.read(limit)
-    except OSError as e:
-        raise DataFileError(path, "cannot open: {}".format(e.strerror or e)) from None
+    """The bytes of a picture file (the first `limit` of them), or DataFileError
+    naming it: it is not a regular file, cannot be read, or is larger than
+    MAX_FILE_BYTES."""
+    if limit is None:
+        return read_input(path, DataFileError, MAX_FILE_BYTES, "a picture")
+    with open_input(path, DataFileError) as f:
+        try:
+            return f.read(limit)
+        except OSError as e:
+            raise DataFileError(path, "cannot read: {}".format(e.strerror or e)) from None
+
+
+def _too_many_pixels(path, kind, width, height):
+    """DataFileError for a picture of more than MAX_PIXELS, or None."""
+    if width * height <= MAX_PIXELS:
+        return None
+    return DataFileError(path, "{} of {} x {} pixels is larger than the {} pixels (2048 x 2048) purenn decodes; "
+                               "scale it down".format(kind, width, height, MAX_PIXELS))
 
 
 def read_png(path):
@@ -154,14 +179,16 @@ def read_png(path):
     channels = _COLOUR_TYPES[colour][1]
     stride = (width * channels * depth + 7) // 8
     expected = height * (1 + stride)
+    # Never inflated past what the header promises (and a byte, to see that there is more).
     inflater = zlib.decompressobj()
     try:
         raw = inflater.decompress(b"".join(compressed), expected + 1)
     except zlib.error as e:
         raise DataFileError(path, "corrupt PNG image data: {}".format(e)) from None
     if len(raw) != expected:
-        raise DataFileError(path, "PNG image data holds {} bytes, {} x {} {} needs {}".format(
-            len(raw), width, height, _COLOUR_TYPES[colour][0], expected))
+        raise DataFileError(path, "PNG image data holds {}{} bytes, {} x {} {} needs {}".format(
+            "more than " if len(raw) > expected else "", min(len(raw), expected), width, height,
+            _COLOUR_TYPES[colour][0], expected))
     rows = _unfilter(path, raw, height, stride, max(1, channels * depth // 8))
     out = bytearray(width * height)
     for y, line in enumerate(rows):
@@ -204,9 +231,9 @@ def _png_header(path, header, palette, compressed):
         raise DataFileError(path, "interlaced PNG is not supported; save it without interlacing")
     if width == 0 or height == 0:
         raise DataFileError(path, "PNG of {} x {} pixels holds nothing".format(width, height))
-    if width * height > MAX_PIXELS:
-        raise DataFileError(path, "PNG of {} x {} pixels is larger than the {} pixels purenn decodes".format(
-            width, height, MAX_PIXELS))
+    too_many = _too_many_pixels(path, "PNG", width, height)
+    if too_many is not None:
+        raise too_many
     if colour == 3 and not palette:
         raise DataFileError(path, "palette PNG without a PLTE chunk")
     if not compressed:
@@ -297,9 +324,9 @@ def read_pnm(path):
     maxval = 1 if bitmap else rest[0]
     if width == 0 or height == 0:
         raise DataFileError(path, "picture of {} x {} pixels holds nothing".format(width, height))
-    if width * height > MAX_PIXELS:
-        raise DataFileError(path, "picture of {} x {} pixels is larger than the {} pixels purenn decodes".format(
-            width, height, MAX_PIXELS))
+    too_many = _too_many_pixels(path, "picture", width, height)
+    if too_many is not None:
+        raise too_many
     if not 1 <= maxval <= 65535:
         raise DataFileError(path, "PGM maximum value {} is not from 1 to 65535".format(maxval))
     n = width * height
