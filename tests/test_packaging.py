@@ -64,7 +64,7 @@ def test_the_pure_wheel_holds_every_module_and_the_bundled_mnist(backend, tmp_pa
         assert {n for n in wheel.namelist() if not n.startswith(DIST_INFO)} == modules | data
         assert len(data) == 6
         assert "Root-Is-Purelib: true" in wheel.read(DIST_INFO + "WHEEL").decode().splitlines()
-        assert "purenn = purenn.cli:main" in wheel.read(DIST_INFO + "entry_points.txt").decode()
+        assert "purenn = purenn.__main__:run" in wheel.read(DIST_INFO + "entry_points.txt").decode()
         metadata = _metadata(wheel)
     assert (metadata["Name"], metadata["Version"], metadata["Requires-Python"]) == ("purenn", purenn.__version__, ">=3.8")
     assert metadata.get_all("Provides-Extra") == ["test"]
@@ -79,4 +79,4 @@ def test_the_pure_editable_wheel_puts_the_source_tree_on_the_path(backend, tmp_p
         assert pth == ["__editable__.purenn-{}.pth".format(purenn.__version__)]
         assert wheel.read(pth[0]).decode() == ROOT + "\n"
         assert _metadata(wheel)["Name"] == "purenn"
-        assert "purenn = purenn.cli:main" in wheel.read(DIST_INFO + "entry_points.txt").decode()
+        assert "purenn = purenn.__main__:run" in wheel.read(DIST_INFO + "entry_points.txt").decode()

@@ -319,29 +319,48 @@ class IdxWriter:
                 self.path, self.expected, "x".join(map(str, self.shape))))
         if self.dtype.size > 1 and sys.byteorder == "little":
             piece.byteswap()
-        self._out.write(piece.tobytes())
+        try:
+            self._out.write(piece.tobytes())
+        except OSError as e:
+            raise OSError(e.errno, e.strerror or str(e), self.path) from None
         self.written += len(piece)
 
     def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            self._discard()
+            return False
         try:
-            if exc_type is None and self.written != self.expected:
+            if self.written != self.expected:
                 raise ArgumentError("{}: {} elements written, shape {} needs {}".format(
                     self.path, self.written, "x".join(map(str, self.shape)), self.expected))
             if self._out is not self._raw:
                 self._out.close()
             self._raw.flush()
-            if exc_type is None:
-                os.fsync(self._raw.fileno())
+            os.fsync(self._raw.fileno())
             self._raw.close()
-            if exc_type is None:
-                os.chmod(self._tmp, file_mode())
-                os.replace(self._tmp, self.path)
-                self._tmp = None
-        finally:
-            if self._tmp is not None:
-                self._raw.close()
-                os.unlink(self._tmp)
+            os.chmod(self._tmp, file_mode())
+            os.replace(self._tmp, self.path)
+            self._tmp = None
+        except OSError as e:  # a full disk: named by the file being written, and nothing left behind
+            self._discard()
+            raise OSError(e.errno, e.strerror or str(e), self.path) from None
+        except BaseException:
+            self._discard()
+            raise
         return False
+
+    def _discard(self):
+        """Close and remove the temporary file, whatever state a failure left it in."""
+        for stream in (self._out, self._raw):
+            try:
+                stream.close()
+            except (OSError, ValueError):
+                pass
+        try:
+            os.unlink(self._tmp)
+        except OSError:
+            pass
+        self._tmp = None
 
 
 def write_idx(path, data, shape, dtype="ubyte", compress=None):
