@@ -405,3 +405,46 @@ def test_expand_into_a_file_is_one_line(tmp_path):
     done = purenn(["expand", "--out", "afile", "--quiet"], tmp_path)
     assert done.returncode == 2
     assert one_line(done.stderr) == "purenn: error: out_dir: afile is a file, not a directory"
+
+
+def test_a_read_only_disk_is_one_line_for_every_file_a_command_writes(small_disk, model, tmp_path):
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    write_png(tmp_path / "digit.png", 28, 28, bytes(28 * 28))
+    cases = [(["misclassified", str(model), "--out", str(small_disk / "wrong.png")], small_disk / "wrong.png"),
+             (["predict", str(model), "digit.png", "--save-input", str(small_disk / "seen.png")],
+              small_disk / "seen.png"),
+             (["expand", "--out", str(small_disk / "expanded"), "--quiet"], small_disk / "expanded")]
+    for args, target in cases:
+        done = purenn(args, tmp_path)
+        assert done.returncode == 2, args
+        assert one_line(done.stderr) == "purenn: error: {}: Read-only file system".format(target)
+    done = purenn(QUICK_TRAIN + ["--save", str(small_disk / "net.json")], tmp_path)
+    assert done.returncode == 2
+    assert one_line(done.stderr) == ("purenn train: error: argument --save: cannot write in {} (see purenn train "
+                                     "--help)".format(small_disk))
+    with pytest.raises(OSError, match="Read-only file system") as caught:
+        network2.Network([2, 2], seed=0).save(small_disk / "net.json")
+    assert caught.value.filename == str(small_disk / "net.json")
+    assert list(small_disk.iterdir()) == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX terminal")
+def test_misclassified_shows_its_progress_on_a_terminal(model, tmp_path):
+    import pty
+    leader, follower = pty.openpty()
+    with os.fdopen(leader, "rb", buffering=0) as terminal:
+        process = subprocess.Popen([sys.executable, "-m", "purenn", "misclassified", str(model), "--out", "w.png"],
+                                   cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=follower)
+        os.close(follower)
+        seen = b""
+        while True:
+            try:
+                piece = terminal.read(4096)
+            except OSError:  # the process has closed the terminal
+                break
+            if not piece:
+                break
+            seen += piece
+        process.communicate(timeout=300)
+    assert process.returncode == 0
+    assert b"classifying:  1000 / 10000 ( 10%)" in seen and b"images/s" in seen
