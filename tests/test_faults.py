@@ -196,10 +196,9 @@ def test_a_save_whose_directory_went_away_during_training_is_kept_elsewhere(tmp_
     (tmp_path / "models").rmdir()
     out, err = process.communicate(timeout=300)
     assert process.returncode == 2 and "Traceback" not in err
-    assert err.splitlines() == [
+    assert one_line(err) == (
         "purenn: error: models/net.json: No such file or directory; saved the trained network to {} "
-        "instead".format(tmp_path / "purenn-unsaved-network.json"),
-        "purenn: error: models/curves.svg: No such file or directory"]
+        "instead; models/curves.svg: No such file or directory".format(tmp_path / "purenn-unsaved-network.json"))
     assert network2.load(tmp_path / "purenn-unsaved-network.json").sizes == [784, 20, 10]
 
 
@@ -277,8 +276,8 @@ def test_more_layers_than_the_c_core_takes_run_in_python_under_auto(tmp_path):
     if core_built():
         done = purenn(["train", "--sizes", sizes, "--backend", "c"], tmp_path)
         assert done.returncode == 2
-        assert one_line(done.stderr) == ("purenn: error: backend: the C core takes networks of at most 64 layers, "
-                                         "not 72; choose the python backend")
+        assert one_line(done.stderr) == ("purenn train: error: argument --backend: the C core takes networks of at "
+                                         "most 64 layers, not 72; choose python (or auto) (see purenn train --help)")
 
 
 def test_the_memory_estimate_covers_what_training_was_measured_to_take(monkeypatch, capsys):
@@ -448,3 +447,97 @@ def test_misclassified_shows_its_progress_on_a_terminal(model, tmp_path):
         process.communicate(timeout=300)
     assert process.returncode == 0
     assert b"classifying:  1000 / 10000 ( 10%)" in seen and b"images/s" in seen
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a POSIX terminal")
+@pytest.mark.parametrize("quiet", [[], ["--quiet"]], ids=["progress", "quiet"])
+def test_a_terminal_that_hangs_up_stops_the_run_with_a_checkpoint(quiet, tmp_path):
+    """The terminal closed (the kernel sends SIGHUP, and writes to it fail with EIO):
+    the checkpoint is written all the same, and the status is 129."""
+    import pty
+    import time
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: `purenn train` with the pty as its terminal
+        try:
+            os.chdir(str(tmp_path))
+            os.execv(sys.executable, [sys.executable, "-m", "purenn", "train", "--epochs", "30", "--train-limit",
+                                      "20000", "--test-limit", "100", "--seed", "1", "--backend", "python"] + quiet)
+        finally:
+            os._exit(99)
+    seen = b""
+    while b"Epoch 0:" not in seen:
+        seen += os.read(terminal, 4096)
+    time.sleep(0.3)  # into the next epoch
+    os.close(terminal)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 129, status
+    from purenn.training import checkpoint
+    assert checkpoint.load(tmp_path / "purenn-checkpoint.json").state["epoch"] >= 1
+
+
+def test_save_onto_the_runs_own_checkpoint_is_refused(tmp_path):
+    done = purenn(QUICK_TRAIN + ["--checkpoint", "run.json", "--save", "run.json"], tmp_path)
+    assert done.returncode == 2 and not list(tmp_path.iterdir())
+    assert one_line(done.stderr) == ("purenn train: error: argument --save: run.json is the run's checkpoint; give "
+                                     "another file (see purenn train --help)")
+
+
+def test_a_periodic_checkpoint_that_fails_later_is_said(tmp_path, monkeypatch, capsys):
+    from purenn.cli import checkpoints
+    from purenn.training import checkpoint
+    net = network2.Network([2, 2], seed=0)
+    calls = []
+
+    def save(path, *args):
+        calls.append(path)
+        if len(calls) in (2, 3):  # the second and third checkpoints (the fallback directory is missing)
+            raise OSError(28, "No space left on device", path)
+        (tmp_path / "written").write_text(str(len(calls)))
+    monkeypatch.setattr(checkpoint, "save", save)
+    monkeypatch.setattr(checkpoints.tempfile, "gettempdir", lambda: str(tmp_path / "missing"))
+    keeper = checkpoints.RunCheckpoint(str(tmp_path / "run.json"), 1e-9, lambda: {})
+    snapshot = lambda: type("Stopped", (), {"net": net, "state": {}})()  # noqa: E731
+    for _ in range(4):
+        keeper(snapshot)
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "purenn: a checkpoint every 1e-09 minutes to {} (resume with --resume)".format(
+        tmp_path / "run.json")
+    assert err[1].startswith("purenn: warning: cannot write the checkpoint to {} (No space left on device) nor to "
+                             "the temporary directory".format(tmp_path / "run.json"))
+    assert err[1].endswith("; training goes on")
+    assert err[2] == ("purenn: the checkpoint can be written again: every 1e-09 minutes to {} (resume with "
+                      "--resume)".format(tmp_path / "run.json"))
+    assert len(err) == 3
+
+
+def test_a_new_checkpoint_name_never_holds_part_of_a_file(tmp_path):
+    """It is written whole under a temporary name, then linked to the free name: a run killed
+    while writing its first checkpoint leaves no empty or half purenn-checkpoint.json."""
+    from purenn.cli.checkpoints import write_new
+
+    def half(path):
+        with open(path, "w") as f:
+            f.write("{\"half\": ")
+        raise KeyboardInterrupt  # as a kill would stop it here
+    with pytest.raises(KeyboardInterrupt):
+        write_new(str(tmp_path / "purenn-checkpoint.json"), half)
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "purenn-checkpoint.json").write_text("another run's")
+    name = write_new(str(tmp_path / "purenn-checkpoint.json"), lambda path: open(path, "w").write("mine"))
+    assert name == str(tmp_path / "purenn-checkpoint-2.json")
+    assert sorted(p.read_text() for p in tmp_path.iterdir()) == ["another run's", "mine"]
+
+
+@pytest.mark.parametrize("option, value", [("--eta", "-1e5"), ("--lmbda", "-1e-3"), ("--eta", "-nan")])
+def test_a_negative_number_in_any_form_is_a_value_the_option_refuses(option, value, tmp_path):
+    done = purenn(["train", option, value], tmp_path)
+    assert done.returncode == 2
+    assert "argument {}: {} is not a".format(option, value) in one_line(done.stderr)
+
+
+@pytest.mark.parametrize("name", ["progress", "stop", "checkpoint", "on_epoch"])
+def test_a_hook_that_is_not_callable_is_refused_before_training(name):
+    from purenn.errors import ArgumentError
+    net = network2.Network([2, 2], seed=0)
+    with pytest.raises(ArgumentError, match="{}: 'x' is not callable".format(name)):
+        net.SGD([([0.0, 1.0], [1.0, 0.0])], 1, 1, 0.5, **{name: "x"})

@@ -45,6 +45,17 @@ def build_parser():
 
 
 def main(argv=None):
+    errors = sys.stderr = _Output(sys.stderr)  # a hung-up terminal (EIO) cannot stop a command
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # while the parser is built or reads the arguments
+        print("\npurenn: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        sys.stderr = errors.stream
+
+
+def _main(argv):
     parser, command_parsers = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
@@ -78,9 +89,10 @@ def _run(args, parser, argv):
 
 
 class _Output:
-    """Standard output that a closed pipe (`| head`) or a full disk (`> /dev/full`)
-    cannot stop: the first failure is remembered, everything after it is
-    dropped, and the command goes on to write its files."""
+    """Standard output (or error) that a closed pipe (`| head`), a full disk
+    (`> /dev/full`) or a terminal that has hung up cannot stop: the first
+    failure is remembered, everything after it is dropped, and the command
+    goes on to write its files."""
 
     def __init__(self, stream):
         self.stream, self.failed = stream, None

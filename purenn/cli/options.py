@@ -33,11 +33,13 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, "{0}: error: {1} (see {0} --help)\n".format(self.prog, message))
 
     def _parse_optional(self, arg_string):
-        # "-inf" and "-nan" are values (which the option types then refuse, saying why), not
-        # options: argparse takes only what looks like a negative number for a value.
-        if arg_string.lower() in ("-inf", "-infinity", "-nan"):
+        # Any number -- "-inf", "-nan", "-1e5" -- is a value (which the option types then refuse,
+        # saying why), not an option: argparse takes only -1 and -.5 for values.
+        try:
+            float(arg_string)
             return None
-        return super()._parse_optional(arg_string)
+        except ValueError:
+            return super()._parse_optional(arg_string)
 
 
 #### Option types

@@ -8,13 +8,14 @@ namespace.  Ctrl-C, SIGTERM or SIGHUP stops a run with a checkpoint
 """
 
 import argparse
+import os
 import random
 import signal
 import sys
 import time
 
 from .. import __version__, network, network2
-from ..backends import resolve_backend
+from ..backends import C_MAX_LAYERS, automatic, resolve_backend
 from ..errors import ArgumentError, ModelFileError, TrainingInterrupted
 from ..files.plot import write_svg
 from ..training.progress import Progress
@@ -142,6 +143,10 @@ class _Job:
         """Read the data (checked against the checkpoint's) and check where the files go."""
         options = self.options
         check_memory(options["sizes"], parser)
+        if options["backend"] is not None and resolve_backend(options["backend"]) == "c" \
+                and not automatic(options["backend"]) and len(options["sizes"]) > C_MAX_LAYERS:
+            parser.error("argument --backend: the C core takes networks of at most {} layers, not {}; choose "
+                         "python (or auto)".format(C_MAX_LAYERS, len(options["sizes"])))
         self.data_dir, training, validation, test, self.load_seconds = load_data(options, parser)
         self.training_data, self.validation_data, self.test_data = training, validation, test
         if self.resumed is not None and fingerprint(*self.datasets()) != self.resumed.command["data_sha256"]:
@@ -150,6 +155,12 @@ class _Job:
         for key, option in (("save", "--save"), ("plot", "--plot"), ("checkpoint", "--checkpoint")):
             if options[key]:
                 check_writable(options[key], option, parser)
+        checkpoint_file = options["checkpoint"] or options["resume"]
+        for key in ("save", "plot"):
+            if (checkpoint_file and options[key]
+                    and os.path.realpath(options[key]) == os.path.realpath(checkpoint_file)):
+                parser.error("argument --{}: {} is the run's checkpoint; give another file".format(
+                    key, options[key]))
 
         self.evaluation_name = "validation" if options["validation"] else "test"
         self.evaluation_data = self.validation_data if options["validation"] else self.test_data
@@ -201,34 +212,34 @@ def run(args, parser, argv):
 
 def _finish(job, net, keeper):
     """Save the network and draw the chart; once both are written, the run's
-    checkpoints go.  A file that cannot be written is one line, status 2,
-    and the network is saved elsewhere (checkpoints.save_finished)."""
-    options, status = job.options, 0
+    checkpoints go.  Files that cannot be written are one line, status 2, and
+    the network is saved elsewhere (checkpoints.save_finished)."""
+    options, problems = job.options, []
     if options["save"]:
         written, failed = save_finished(net, options["save"])
         if failed is None:
             say("saved the network to {}".format(written))
         else:
-            status = 2
-            print("purenn: error: {}: {}; {}".format(
+            problems.append("{}: {}; {}".format(
                 options["save"], failed.strerror or failed,
                 "saved the trained network to {} instead".format(written) if written else
-                "nor could it be saved in the current or the temporary directory"), file=sys.stderr)
+                "nor could the network be saved in the current or the temporary directory"))
     if options["plot"]:
         try:
             write_svg(options["plot"], job.chart_records(), title=job.chart_title(net))
             say("plotted the curves to {}".format(options["plot"]))
         except OSError as e:
-            status = 2
-            print("purenn: error: {}: {}".format(options["plot"], e.strerror or e), file=sys.stderr)
-    kept = sorted(keeper.written | ({options["resume"]} if options["resume"] else set()))
-    if status == 0:
-        removed = keeper.remove(options["resume"])
+            problems.append("{}: {}".format(options["plot"], e.strerror or e))
+    if not problems:
+        removed = keeper.remove(options["resume"], keep=(options["save"], options["plot"]))
         if removed:
             say("the run is complete; removed its checkpoint {}".format(", ".join(removed)))
-    elif kept:
-        print("purenn: kept the checkpoint {} (resume with --resume)".format(", ".join(kept)), file=sys.stderr)
-    return status
+        return 0
+    kept = sorted(keeper.written | ({options["resume"]} if options["resume"] else set()))
+    if kept:
+        problems.append("kept the checkpoint {}".format(", ".join(kept)))
+    print("purenn: error: {}".format("; ".join(problems)), file=sys.stderr)
+    return 2
 
 
 def _train_chapter1(job, progress, stop, keeper):

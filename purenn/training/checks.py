@@ -158,8 +158,9 @@ def check_finite_after_epoch(net, epoch, eta, cost=None, lmbda=0.0, n=1):
                 break
     if bad:
         what = "cost" if cost is not None and not math.isfinite(cost) else "weights"
-        decay = 1.0 - eta * lmbda / n  # what L2 regularisation multiplies each weight by, each step
+        decay = 1.0 - eta * lmbda / n  # what L2 regularisation multiplies each weight by, each step:
+        # below -1, that alone makes the weights grow without bound
         hint = ("try a smaller lmbda than {}: each step multiplies the weights by 1 - eta*lmbda/n = {:.3g}".format(
-            lmbda, decay) if decay < 0.0 else "try a smaller eta than {}".format(eta))
+            lmbda, decay) if decay < -1.0 else "try a smaller eta than {}".format(eta))
         raise TrainingError("training diverged in epoch {}: the {} became NaN or infinite; {}".format(
             epoch, what, hint))

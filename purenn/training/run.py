@@ -58,6 +58,10 @@ class TrainingRun:
         self.evaluation_data = (Examples(evaluation_data, labelled=True, n_out=n_out)
                                 if evaluation_data is not None else None) or None
         self._check(net, epochs, mini_batch_size, eta, evaluation_name)
+        for name, value in (("progress", progress), ("stop", stop), ("on_epoch", on_epoch),
+                            ("checkpoint", checkpoint)):
+            if value is not None and not callable(value):
+                raise ArgumentError("{}: {!r} is not callable (give a function, or None)".format(name, value))
         if check_settings is not None:
             check_settings(dict(settings))
         if (dict(settings).get("monitor_evaluation_cost") or dict(settings).get("monitor_evaluation_accuracy")) \
