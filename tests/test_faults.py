@@ -541,3 +541,19 @@ def test_a_hook_that_is_not_callable_is_refused_before_training(name):
     net = network2.Network([2, 2], seed=0)
     with pytest.raises(ArgumentError, match="{}: 'x' is not callable".format(name)):
         net.SGD([([0.0, 1.0], [1.0, 0.0])], 1, 1, 0.5, **{name: "x"})
+
+
+#### Words
+
+def test_the_words_of_help_summary_and_table(tmp_path):
+    helped = purenn(["train", "--help"], tmp_path)
+    assert "about 95% accuracy" in " ".join(helped.stdout.split()) and "%%" not in helped.stdout
+    one = purenn(["train", "--epochs", "1", "--train-limit", "500", "--test-limit", "100", "--seed", "1", "--quiet"],
+                 tmp_path)
+    assert one.returncode == 0 and " s for 1 epoch\n" in one.stdout and "1 epochs" not in one.stdout
+    table = purenn(["train", "--epochs", "1", "--train-limit", "500", "--test-limit", "100", "--seed", "1",
+                    "--quiet", "--cost", "cross-entropy", "--validation", "--monitor-evaluation-cost",
+                    "--monitor-evaluation-accuracy"], tmp_path)
+    assert table.returncode == 0, table.stderr
+    header = [line for line in table.stdout.splitlines() if line.lstrip().startswith("epoch ")][0]
+    assert header.split() == ["epoch", "eta", "valid", "cost", "valid", "acc", "s"]
