@@ -523,7 +523,11 @@ def test_a_new_checkpoint_name_never_holds_part_of_a_file(tmp_path):
         write_new(str(tmp_path / "purenn-checkpoint.json"), half)
     assert list(tmp_path.iterdir()) == []
     (tmp_path / "purenn-checkpoint.json").write_text("another run's")
-    name = write_new(str(tmp_path / "purenn-checkpoint.json"), lambda path: open(path, "w").write("mine"))
+
+    def mine(path):
+        with open(path, "w") as f:
+            f.write("mine")
+    name = write_new(str(tmp_path / "purenn-checkpoint.json"), mine)
     assert name == str(tmp_path / "purenn-checkpoint-2.json")
     assert sorted(p.read_text() for p in tmp_path.iterdir()) == ["another run's", "mine"]
 
