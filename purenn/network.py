@@ -26,8 +26,10 @@ import math
 import random
 
 from .backends import automatic, choose_backend, fast_backend
+from .errors import ModelFileError
+from .files.modelfile import parse_network, read_json, save_network
 from .linalg import add, argmax, outer, subtract_scaled, transpose_times, weighted_inputs
-from .training.checks import check_examples, check_mini_batch, check_numbers, check_params, check_sizes
+from .training.checks import as_numbers, check_examples, check_mini_batch, check_params, check_sizes
 from .training.run import TrainingRun
 
 __all__ = ["Network", "QuadraticCost", "sigmoid", "sigmoid_prime"]
@@ -74,6 +76,12 @@ class QuadraticCost:
 
 #### The network
 
+def shared_rng(seed):
+    """The generator a network draws from: random.Random(seed), or without a
+    seed the random module's own (the one random.seed and random.shuffle use)."""
+    return random.Random(seed) if seed is not None else random._inst
+
+
 class Network:
     """A feedforward network of sigmoid neurons trained by SGD on the quadratic cost.
 
@@ -81,8 +89,10 @@ class Network:
     10] is the book's chapter-1 network.  Biases and weights start Gaussian
     with mean 0 and standard deviation 1, drawn from random.Random(seed), so
     a seed fixes the whole run -- the initial weights and every shuffle --
-    whichever backend computes it.  The first layer is the input and has no
-    biases.
+    whichever backend computes it.  Without a seed they are drawn from the
+    random module's own generator, as the book's code draws them, so that
+    random.seed(n) makes a book script repeatable.  The first layer is the
+    input and has no biases.
 
     `backend` is "reference" (this module's code, run as written),
     "python" (the Python engine), "c" or "auto"; None reads
@@ -109,7 +119,7 @@ class Network:
         self.backend = choose_backend(backend, self)
         self.backend_automatic = automatic(backend)  # chosen by purenn: may go over to the reference
         self.seed = seed
-        self.rng = random.Random(seed)
+        self.rng = shared_rng(seed)
         gauss = self.rng.gauss
         # biases[l][j]: the bias of neuron j in layer l+1.  Drawn before the
         # weights, as the book does.
@@ -119,8 +129,9 @@ class Network:
                         for x, y in zip(sizes[:-1], sizes[1:])]
 
     def feedforward(self, a):
-        """Return the output of the network if `a` (a list of sizes[0] numbers) is input."""
-        check_numbers(a, self.sizes[0], "a")
+        """Return the output of the network if `a` (a list of sizes[0] numbers) is input.
+        (A column, a NumPy array or an iterator is read as that list: as_numbers.)"""
+        a = as_numbers(a, self.sizes[0], "a")
         check_params(self)
         core = fast_backend(self)
         if core is not None:
@@ -130,7 +141,7 @@ class Network:
         return a
 
     def SGD(self, training_data, epochs, mini_batch_size, eta, test_data=None, progress=None, *,
-            stop=None, resume=None, checkpoint=None):
+            stop=None, resume=None, checkpoint=None, start_epoch=None, backup_dir=None, backup_every=5):
         """Train the neural network using mini-batch stochastic gradient
         descent.  The `training_data` is a list of tuples (x, y) representing
         the training inputs and the desired outputs.  If `test_data` (a list
@@ -147,10 +158,15 @@ class Network:
         to exactly the weights of an uninterrupted run; between two epochs
         `checkpoint(snapshot)` is called, snapshot() being that
         TrainingInterrupted, for a caller that keeps periodic checkpoints.
+        As the DeepLearningPython35 fork: `start_epoch=k` runs the epochs
+        numbered k to `epochs` (from 1, as the fork counts them), and
+        `backup_dir` keeps model files there -- initial.json, latest.json
+        every `backup_every` epochs, and epoch<N>.json after the last.
         """
         run = TrainingRun(self, "network", training_data, epochs, mini_batch_size, eta,
                           evaluation_data=test_data, evaluation_name="test_data", progress=progress, stop=stop,
-                          resume=resume, checkpoint=checkpoint)
+                          resume=resume, checkpoint=checkpoint, start_epoch=start_epoch,
+                          backups=(backup_dir, backup_every))
         test_data, results = run.evaluation_data, run.history["results"]
         for j in run.epochs():
             run.shuffle()
@@ -235,3 +251,28 @@ class Network:
     def cost_derivative(self, output_activations, y):
         """Return the vector of partial derivatives dC_x/da for the output activations."""
         return [a_j - y_j for a_j, y_j in zip(output_activations, y)]
+
+    #### The DeepLearningPython35 fork's additions, with purenn's model files
+
+    def save(self, filename):
+        """Save the network to `filename` as JSON, in the book's network2 format
+        (QuadraticCost, sigmoid): network2.load reads it too."""
+        save_network(self, filename)
+
+    def load(self, filename):
+        """Replace this network's sizes, weights and biases by those saved in
+        `filename` (by save, or by network2 for a sigmoid network with the
+        quadratic cost and no dropout); returns the network."""
+        data = read_json(filename)
+        if isinstance(data, dict) and (data.get("cost"), data.get("activation", "sigmoid")) != ("QuadraticCost",
+                                                                                                 "sigmoid"):
+            raise ModelFileError(filename, "a network of {!r} and {!r} neurons; the chapter-1 network has the quadratic "
+                                           "cost and sigmoid neurons: load it with purenn.network2.load".format(
+                                               data.get("cost"), data.get("activation", "sigmoid")))
+        found = parse_network(filename, data, {"QuadraticCost": QuadraticCost}, {"sigmoid": sigmoid})
+        if found["dropout"]:
+            raise ModelFileError(filename, "a chapter-1 network has no dropout; load it with purenn.network2.load")
+        self.sizes, self.num_layers = found["sizes"], len(found["sizes"])
+        self.weights, self.biases = found["weights"], found["biases"]
+        self.backend = choose_backend(None if self.backend_automatic else self.backend, self)
+        return self

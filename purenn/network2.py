@@ -24,14 +24,13 @@ neuron k to neuron j; biases, activations and deltas are lists.
 
 import math
 import os
-import random
 
 from .backends import automatic, choose_backend, fast_backend
 from .errors import ArgumentError
 from .files.modelfile import parse_network, read_json, save_network
 from .linalg import argmax, one_hot, outer, transpose_times, weighted_inputs
-from .network import QuadraticCost, sigmoid
-from .training.checks import (check_count, check_examples, check_mini_batch, check_number, check_numbers,
+from .network import QuadraticCost, shared_rng, sigmoid
+from .training.checks import (as_numbers, check_count, check_examples, check_mini_batch, check_number,
                               check_params, check_sizes)
 from .training.run import TrainingRun, watched_figure
 
@@ -192,7 +191,7 @@ class Network:
         self.backend = choose_backend(backend, self)
         self.backend_automatic = automatic(backend)  # chosen by purenn: may go over to the reference
         self.seed = seed
-        self.rng = random.Random(seed)
+        self.rng = shared_rng(seed)  # without a seed, the random module's generator (see purenn.network)
         self.default_weight_initializer()
 
     def default_weight_initializer(self):
@@ -211,8 +210,9 @@ class Network:
                         for x, y in zip(self.sizes[:-1], self.sizes[1:])]
 
     def feedforward(self, a):
-        """Return the output of the network if `a` is input (no dropout)."""
-        check_numbers(a, self.sizes[0], "a")
+        """Return the output of the network if `a` is input (no dropout).  (A
+        column, a NumPy array or an iterator is read as a list: as_numbers.)"""
+        a = as_numbers(a, self.sizes[0], "a")
         check_params(self)
         core = fast_backend(self)
         if core is not None:

@@ -288,14 +288,17 @@ def test_bad_training_arguments_are_rejected(backend):
         net.SGD(data, 1, 1, 10 ** 400)
 
 
-def test_non_double_inputs_are_refused_rather_than_computed_in_another_precision(backend):
+def test_non_double_inputs_are_widened_to_doubles_never_computed_in_another_precision(backend):
     class Double(float):  # like numpy.float64: a float subclass is fine
         pass
     net = Network([2, 2], seed=0, backend=backend)
     net.SGD([([Double(0.5), 1], [1.0, 0.0])], 1, 1, 1.0)
     np = pytest.importorskip("numpy")
-    with pytest.raises(ArgumentError, match=r"x\[0\]: .* is a float32, not a float"):
-        net.SGD([([np.float32(0.5), 1.0], [1.0, 0.0])], 1, 1, 1.0)
+    twin = Network([2, 2], seed=0, backend=backend)
+    net.SGD([([np.float32(0.1), 1.0], [1.0, 0.0])], 1, 1, 1.0)  # read by float(): 0.1 as float32 holds it
+    twin.SGD([([Double(0.5), 1], [1.0, 0.0])], 1, 1, 1.0)
+    twin.SGD([([float(np.float32(0.1)), 1.0], [1.0, 0.0])], 1, 1, 1.0)
+    assert net.weights == twin.weights and all(type(v) is float for w in net.weights for row in w for v in row)
 
 
 def test_weights_of_the_wrong_shape_are_refused_on_every_backend(backend):

@@ -8,6 +8,7 @@ precision).
 """
 
 import math
+import operator
 
 from ..backends.examples import Examples
 from ..errors import ArgumentError, TrainingError
@@ -68,6 +69,66 @@ def check_numbers(values, n, name):
                 raise ArgumentError("{}[{}]: {!r} is a {}, not a float".format(name, k, v, type(v).__name__))
 
 
+def as_numbers(values, n, name):
+    """`values` as a sequence of n floats: itself when it is one; converted
+    when it is what the book's readers pass -- a column ((n, 1) lists, as
+    the book's loader shapes x and y), an array-like (a NumPy array, read
+    element by element with float(), NumPy never imported) or an iterator.
+    Anything else: check_numbers' ArgumentError."""
+    try:
+        check_numbers(values, n, name)
+        return values
+    except ArgumentError:
+        converted = _converted(values)
+        if converted is None:
+            raise
+    check_numbers(converted, n, name)
+    return converted
+
+
+def _converted(values):
+    """A list of floats from a column, an array-like or an iterator; None if it is none of those."""
+    if isinstance(values, (str, bytes, bytearray, dict)):
+        return None
+    try:
+        items = list(values)
+    except TypeError:
+        return None
+    out = []
+    for v in items:
+        if not isinstance(v, (int, float, str, bytes)) and _length(v) == 1:
+            v = v[0]  # a row of a column
+        if isinstance(v, (bool, str, bytes)):
+            return None
+        try:
+            out.append(float(v))
+        except (TypeError, ValueError):
+            return None
+    return out
+
+
+def _length(value):
+    try:
+        return len(value)
+    except TypeError:
+        return None
+
+
+def as_label(y):
+    """A class number as an int: itself, or one that stands for an int (NumPy's
+    int64 by operator.index, a 1-element list or array); None if none of those."""
+    if _length(y) == 1 and not isinstance(y, (str, bytes)):
+        y = y[0]
+    if isinstance(y, bool):
+        return None
+    if isinstance(y, int):
+        return y
+    try:
+        return operator.index(y)
+    except TypeError:
+        return None
+
+
 def check_data(data, sizes, name, labelled):
     """Every (x, y) of `data` fits the layer sizes: x has sizes[0] numbers; y
     is a class number (labelled) or has sizes[-1] numbers.  Examples are
@@ -111,19 +172,24 @@ def check_examples(net, data, name, labelled):
 
 
 def _check_pairs(data, n_in, n_out, name, labelled):
+    """Each (x, y) of the list `data` fits; one the book's readers would pass
+    (see as_numbers, as_label) is replaced by its converted pair."""
     for i, example in enumerate(data):
         try:
             x, y = example
         except (TypeError, ValueError):
             raise ArgumentError("{}[{}]: expected a pair (x, y), got {}".format(
                 name, i, type(example).__name__)) from None
-        check_numbers(x, n_in, "{}[{}] x".format(name, i))
+        x2 = as_numbers(x, n_in, "{}[{}] x".format(name, i))
         if labelled:
-            if isinstance(y, bool) or not isinstance(y, int) or not 0 <= y < n_out:
+            y2 = as_label(y)
+            if y2 is None or not 0 <= y2 < n_out:
                 raise ArgumentError("{}[{}]: label {!r} is not a class from 0 to {}".format(
                     name, i, y, n_out - 1))
         else:
-            check_numbers(y, n_out, "{}[{}] y".format(name, i))
+            y2 = as_numbers(y, n_out, "{}[{}] y".format(name, i))
+        if x2 is not x or y2 is not y:
+            data[i] = (x2, y2)
 
 
 def check_params(net):

@@ -29,10 +29,12 @@ is called: snapshot() is the TrainingInterrupted a stop there would raise,
 for a caller that keeps periodic checkpoints (training goes on).
 """
 
+import os
 import time
 
 from ..backends import Examples, fast_backend
 from ..errors import ArgumentError, TrainingInterrupted
+from ..files.modelfile import save_network
 from .checks import check_count, check_data, check_finite_after_epoch, check_number, check_params
 from .state import make_state, resume_point
 
@@ -52,8 +54,10 @@ class TrainingRun:
 
     def __init__(self, net, kind, training_data, epochs, mini_batch_size, eta, *, evaluation_data=None,
                  evaluation_name="evaluation_data", settings=(), check_settings=None, history=("results",),
-                 progress=None, stop=None, resume=None, on_epoch=None, checkpoint=None):
+                 progress=None, stop=None, resume=None, on_epoch=None, checkpoint=None, start_epoch=None,
+                 backups=(None, 5)):
         n_out = net.sizes[-1]
+        self.offset, epochs = _numbering(start_epoch, epochs)
         self.training_data = Examples(training_data, labelled=False, n_out=n_out)
         self.evaluation_data = (Examples(evaluation_data, labelled=True, n_out=n_out)
                                 if evaluation_data is not None else None) or None
@@ -79,6 +83,9 @@ class TrainingRun:
         self.masks, self.seconds = None, 0.0
         if resume is not None:
             self._resume(resume)
+        self.backups = Backups(net, *backups) if backups[0] is not None else None
+        if self.backups is not None and resume is None and start_epoch in (None, 1):
+            self.backups.save("initial")
         self.core = fast_backend(net)
         self.trainer = None if self.core is None else self.core.trainer(
             net, self.training_data, self.n, float(self.settings.get("lmbda", 0.0)),
@@ -109,15 +116,21 @@ class TrainingRun:
     #### The loop
 
     def epochs(self):
-        """The epochs still to run, from where a resumed run stopped; before
-        an epoch is begun, stop() is asked, and after one checkpoint(snapshot)."""
+        """The numbers of the epochs still to run (from start_epoch, if given),
+        from where a resumed run stopped; before an epoch is begun, stop() is
+        asked, and after one checkpoint(snapshot) and the backups."""
         for j in range(self.first, self.epoch_count):
+            if j > self.first and self.backups is not None:
+                self.backups.after_epoch(self.epoch + self.offset)
             self.epoch = j
             if self.done == 0 and self.stop is not None and self.stop():
                 raise self._interrupted(self.net.rng.getstate(), self.order)
             if self.done == 0 and self.checkpoint is not None and j > self.first:
                 self.checkpoint(lambda: self._interrupted(self.net.rng.getstate(), self.order))
-            yield j
+            yield j + self.offset
+        if self.backups is not None and self.epoch_count > self.first:
+            self.backups.after_epoch(self.epoch + self.offset)
+            self.backups.save("epoch{}".format(self.epoch + self.offset))
 
     def shuffle(self):
         """The book's random.shuffle(training_data): the positions are
@@ -238,6 +251,32 @@ class TrainingRun:
                 value = self.history[name][-1]
                 record[name] = value / sizes[name.split("_")[0]] if name.endswith("accuracy") else value
         return record
+
+
+def _numbering(start_epoch, epochs):
+    """(what to add to an epoch's index for its number, how many epochs to run):
+    (0, epochs), or for the fork's start_epoch=k the epochs k..epochs."""
+    if start_epoch is None:
+        return 0, epochs
+    check_count(start_epoch, "start_epoch", minimum=1)
+    check_count(epochs, "epochs", minimum=start_epoch - 1)
+    return start_epoch, epochs - start_epoch + 1
+
+
+class Backups:
+    """The DeepLearningPython35 fork's backups, as model files in `directory`."""
+
+    def __init__(self, net, directory, every):
+        check_count(every, "backup_every", minimum=1)
+        self.net, self.directory, self.every = net, os.fspath(directory), every
+
+    def save(self, name):
+        os.makedirs(self.directory, exist_ok=True)
+        save_network(self.net, os.path.join(self.directory, name + ".json"))
+
+    def after_epoch(self, number):
+        if number % self.every == 0:
+            self.save("latest")
 
 
 def watched_figure(settings):
