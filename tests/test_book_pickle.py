@@ -302,6 +302,8 @@ def test_the_unpickler_alone_refuses_every_other_global_and_persistent_ids(tmp_p
     (b"\x80\x02T\xff\xff\xff\x7f", "not a pickle of the book's arrays"),
     (b"hello, world", "refuses opcode LIST (at byte 2 of the pickle)"),
     (b"\x80", "not a pickle of the book's arrays"),
+    (b"\x80\x02T\xff\xff\xff\xff", "a string of -1 bytes"),
+    (b"\x80\x02\xff", "refuses byte 0xff, not an opcode (at byte 2 of the pickle)"),
 ])
 def test_what_the_books_file_never_holds_is_refused(tmp_path, data, problem):
     path = _write(tmp_path / "odd.pkl.gz", data)

@@ -29,9 +29,9 @@ What is refused, each with one DataFileError naming the file:
     part of the book's MNIST arrays".  Those four are purenn's own stand-ins
     that only record a shape, a dtype and raw bytes: NumPy is never imported,
     and no code the file names is run;
-  * any opcode the book's file does not use (a pre-scan with
-    pickletools.genops, before anything is built), persistent ids, another
-    protocol than 2, data after the pickle's end;
+  * any opcode the book's file does not use (a pre-scan of the opcodes,
+    before anything is built), persistent ids, another protocol than 2, data
+    after the pickle's end;
   * anything but a 3-tuple of (images, labels) pairs; images that are not
     float32 (either byte order) of shape (n, 784) in C order, labels that are
     not int64 or int32 (either byte order) of shape (n,) or are negative.
@@ -232,29 +232,63 @@ def _inflated(raw):
     return _Capped(gzip.GzipFile(fileobj=raw, mode="rb"))
 
 
+# What follows each opcode allowed, by its code: a fixed number of bytes,
+# a little-endian length of 1 or 4 bytes and that many bytes ("1+", "4+"), or
+# two lines (GLOBAL's module and name).
+_ARGUMENTS = {"PROTO": 1, "BINPUT": 1, "LONG_BINPUT": 4, "BINGET": 1, "LONG_BINGET": 4, "BININT": 4,
+              "BININT1": 1, "BININT2": 2, "SHORT_BINSTRING": "1+", "BINSTRING": "4+", "BINUNICODE": "4+",
+              "GLOBAL": "lines"}
+_ALLOWED = {op.code.encode("latin-1"): op.name for op in pickletools.opcodes if op.name in _OPCODES}
+
+
 def _scan(raw):
-    """Refuse any opcode, global or memo index the book's file would not hold, before building anything."""
+    """Refuse any opcode, global or memo index the book's file would not hold, before building
+    anything.  A walk of the opcodes like pickletools.genops, which would also copy and decode the
+    157 MB string of the training images: this skips strings, a piece at a time."""
     stream = _inflated(raw)
     puts = 0
-    try:
-        for opcode, arg, position in pickletools.genops(stream):
-            where = " (at byte {:,} of the pickle)".format(position)
-            if opcode.name not in _OPCODES:
-                raise _Refused("refuses opcode {}{}: not part of the book's MNIST arrays".format(opcode.name, where))
-            if opcode.name == "PROTO" and arg != 2:
-                raise _Refused("pickle protocol {}, expected 2 (the book's cPickle)".format(arg))
-            if opcode.name == "GLOBAL":
-                module, _, attribute = arg.partition(" ")
-                if (module, attribute) not in _STAND_INS:
-                    raise _Refused(_refusal(module, attribute))
-            if opcode.name.endswith("PUT"):
+    while True:
+        position = stream.given
+        code = stream.read(1)
+        if not code:
+            raise _Refused("not a pickle of the book's arrays: it ends before its STOP opcode")
+        name = _ALLOWED.get(code)
+        if name is None:
+            op = pickletools.code2op.get(code.decode("latin-1"))
+            raise _Refused("refuses {} (at byte {:,} of the pickle): not part of the book's MNIST arrays".format(
+                "opcode " + op.name if op else "byte 0x{:02x}, not an opcode".format(code[0]), position))
+        if name == "STOP":
+            break
+        argument = _ARGUMENTS.get(name, 0)
+        if argument == "lines":
+            module, attribute = (stream.readline().rstrip(b"\n").decode("latin-1") for _ in range(2))
+            if (module, attribute) not in _STAND_INS:
+                raise _Refused(_refusal(module, attribute))
+        elif isinstance(argument, str):
+            size = int(argument[0])
+            length = int.from_bytes(_exactly(stream, size), "little", signed=name == "BINSTRING")
+            if length < 0:
+                raise _Refused("not a pickle of the book's arrays: a string of {} bytes".format(length))
+            while length > 0:
+                length -= len(_exactly(stream, min(length, _CHUNK)))
+        elif argument:
+            value = int.from_bytes(_exactly(stream, argument), "little")
+            if name == "PROTO" and value != 2:
+                raise _Refused("pickle protocol {}, expected 2 (the book's cPickle)".format(value))
+            if name.endswith("PUT"):
                 puts += 1
-                if arg > puts:  # the memo is a list as long as its largest index: keep it small
-                    raise _Refused("memo index {:,}{}, far past the {} stored".format(arg, where, puts))
-    except ValueError as e:  # genops on a damaged pickle
-        raise _Refused("not a pickle of the book's arrays: {}".format(e)) from None
+                if value > puts:  # the memo is a list as long as its largest index: keep it small
+                    raise _Refused("memo index {:,} (at byte {:,} of the pickle), far past the {} stored".format(
+                        value, position, puts))
     if stream.read(1):
         raise _Refused("data after the end of the pickle")
+
+
+def _exactly(stream, n):
+    data = stream.read(n)
+    if len(data) < n:
+        raise _Refused("not a pickle of the book's arrays: it ends before its STOP opcode")
+    return data
 
 
 def _build(raw):
