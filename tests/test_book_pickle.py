@@ -8,6 +8,7 @@ The loading always runs where NumPy cannot be imported.
 
 import gzip
 import hashlib
+import io
 import json
 import os
 import pickle
@@ -280,13 +281,23 @@ def _message(tmp_path, i):
 
 def test_the_unpickler_alone_refuses_every_other_global_and_persistent_ids(tmp_path):
     """Defence in depth: without the opcode pre-scan, the unpickler still builds nothing else."""
-    import io
     for refused, data in list(_hostile(tmp_path))[:5]:
         with pytest.raises(bookpickle._Refused, match="refuses to load"):
             bookpickle._Unpickler(io.BytesIO(data), encoding="bytes").load()
     with pytest.raises(bookpickle._Refused, match="persistent id"):
         bookpickle._Unpickler(io.BytesIO(b"\x80\x02U\x03abcQ."), encoding="bytes").load()
     assert not os.path.exists(str(tmp_path / "pwned"))
+
+
+def test_a_pickle_cannot_change_the_stand_ins(tmp_path):
+    """BUILD on a global sets attributes of what find_class gave: a function's would stay changed."""
+    for module, name in ((b"_codecs", b"encode"), (b"numpy", b"ndarray"), (b"numpy", b"dtype")):
+        data = b"\x80\x02" + _global(module, name) + b"}X\x07\x00\x00\x00__doc__X\x04\x00\x00\x00evilsb."
+        with pytest.raises(DataFileError, match="refuses opcode EMPTY_DICT"):
+            mnist_loader.load_data(_write(tmp_path / "build.pkl.gz", data))
+        with pytest.raises((bookpickle._Refused, TypeError)):  # and the unpickler alone, without the pre-scan
+            bookpickle._Unpickler(io.BytesIO(data), encoding="bytes").load()
+    assert bookpickle._latin1.__doc__ != "evil" and bookpickle._Array.__doc__ != "evil"
 
 
 @pytest.mark.parametrize("data, problem", [

@@ -145,9 +145,24 @@ def _latin1(text, encoding):
     return text.encode("latin-1")
 
 
-_STAND_INS = dict([(name, _reconstruct) for name in _NUMPY_RECONSTRUCT]
+class _Function:
+    """A stand-in function that a pickle's BUILD cannot change (a function's __dict__ could be)."""
+
+    __slots__ = ("function",)
+
+    def __init__(self, function):
+        self.function = function
+
+    def __call__(self, *args):
+        return self.function(*args)
+
+    def __setstate__(self, state):
+        raise _Refused("refuses to change {}: not part of the book's MNIST arrays".format(self.function.__name__))
+
+
+_STAND_INS = dict([(name, _Function(_reconstruct)) for name in _NUMPY_RECONSTRUCT]
                   + [(("numpy", "ndarray"), _Array), (("numpy", "dtype"), _Dtype),
-                     (("_codecs", "encode"), _latin1)])
+                     (("_codecs", "encode"), _Function(_latin1))])
 
 
 class _Unpickler(pickle.Unpickler):
