@@ -2,30 +2,42 @@
 
 The book's loader unpickles `mnist.pkl.gz`, a NumPy repackaging of the
 original files.  This one reads the original gzipped IDX files themselves
-(purenn.idx) and returns plain Python lists -- lists, not the one-shot `zip`
-iterators that Python 3 ports of the book return, so data can be used twice.
+(purenn.idx) -- or, given its path, the book's mnist.pkl.gz (or
+mnist_expanded.pkl.gz) without NumPy and without running any of its code
+(purenn.files.bookpickle) -- and returns plain Python lists: lists, not the
+one-shot `zip` iterators that Python 3 ports of the book return, so data can
+be used twice.
 
     load_data(data_dir=None)          -> (training, validation, test),
                                          each (images, labels)
     load_data_wrapper(data_dir=None)  -> (training, validation, test) as
                                          [(x, y)] ready for a Network
     vectorized_result(j)              -> the one-hot list for digit j
-    find_data_dir(data_dir=None)      -> the directory that would be read
+    vectorToImage(v, fname)           -> writes a 784-vector as a 28 x 28 PNG
+                                         (as the DeepLearningPython35 port does)
+    find_data_dir(data_dir=None)      -> the directory (or book pickle) that
+                                         would be read
     image_shape(data_dir=None)        -> (rows, cols) of the test images
     read_arrays(data_dir, images_name, labels_name)
                                       -> the IdxArrays of a pair of files, checked
 
 An image is a sequence of 784 floats, pixel = byte / 256, row by row: exactly
-the numbers of the book's mnist.pkl.gz.  It is an `Image`, which keeps the
+the numbers of the book's mnist.pkl.gz (whose float32 values are exactly
+these: k / 256 needs 8 significant bits; a pickle holding any other value is
+refused).  It is an `Image`, which keeps the
 bytes and reads like a list of floats (list(x) makes it one).  Training is the first 50,000 images of
 the official training file and validation its last 10,000; test is the
 10,000 images of the t10k files.  (For other data: validation is the last
-10,000 or the last sixth of the training file, whichever is fewer.)
+10,000 or the last sixth of the training file, whichever is fewer.)  The
+book's pickle keeps its own split: training, validation and test as the file
+holds them (for mnist.pkl.gz the very same split); a validation_size given
+re-splits its training and validation images, as if they were one training
+file.
 
 Any directory holding the four standard file names (each plain or with
 ".gz") can stand in for MNIST.  The directory is, in this order: the
 argument, the environment variable PURENN_DATA, or the copy of MNIST that
-ships with purenn.
+ships with purenn.  Any of them may instead name a file: the book's pickle.
 """
 
 import gc
@@ -34,9 +46,12 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 
 from .errors import DataFileError
+from .errors import ArgumentError
+from .files.bookpickle import PIXELS, is_book_pickle, read_book_pickle
 from .files.idx import read_idx, read_idx_header
+from .files.pictures import write_png
 
-__all__ = ["load_data", "load_data_wrapper", "vectorized_result", "find_data_dir", "Image",
+__all__ = ["load_data", "load_data_wrapper", "vectorized_result", "vectorToImage", "find_data_dir", "Image",
            "FILE_NAMES", "NUM_CLASSES"]
 
 #: The standard MNIST file names, without ".gz".
@@ -120,6 +135,9 @@ def file_in(directory, name):
     beside a new .gz from `expand`, say).  Not only regular files count: a FIFO
     or a directory of the name is returned, so that reading it says what it is
     rather than calling it missing."""
+    if is_book_pickle(directory):
+        raise DataFileError(directory, "a file (the book's pickle?), not a directory holding {}: this needs "
+                                       "the MNIST IDX files".format(name))
     found = [path for path in (os.path.join(directory, name), os.path.join(directory, name + ".gz"))
              if os.path.exists(path)]
     if len(found) == 2:
@@ -128,7 +146,8 @@ def file_in(directory, name):
 
 
 def find_data_dir(data_dir=None):
-    """The directory the loader reads: `data_dir`, else $PURENN_DATA, else the bundled MNIST.
+    """The directory the loader reads: `data_dir`, else $PURENN_DATA, else the bundled MNIST;
+    or the book's pickle, when the one chosen names a file.
 
     Raises DataFileError when the chosen directory lacks one of the four files.
     """
@@ -145,6 +164,8 @@ def find_data_dir(data_dir=None):
             "the bundled MNIST files are missing; pass a data directory or set PURENN_DATA",
         )
     data_dir = os.fspath(data_dir)
+    if is_book_pickle(data_dir):
+        return data_dir
     if not os.path.isdir(data_dir):
         raise DataFileError(repr(data_dir) if not data_dir else data_dir,
                             "not a directory (the {}: expected one holding the MNIST files)".format(source))
@@ -220,8 +241,11 @@ def _read_pair(data_dir, images_name, labels_name):
 
 def image_shape(data_dir=None):
     """(rows, cols) of the test images in `data_dir` (found as load_data finds it), from
-    the file's header."""
-    path = file_in(find_data_dir(data_dir), FILE_NAMES[2])
+    the file's header; (28, 28) for the book's pickle, whose images are 784 pixels in a row."""
+    data_dir = find_data_dir(data_dir)
+    if is_book_pickle(data_dir):
+        return 28, 28
+    path = file_in(data_dir, FILE_NAMES[2])
     dtype, shape = read_idx_header(path)
     if dtype != "ubyte" or len(shape) != 3:
         raise DataFileError(path, "expected images as ubyte n x rows x cols, found {} of shape {}".format(
@@ -238,6 +262,8 @@ def load_data(data_dir=None, validation_size=None):
     see default_validation_size).
     """
     data_dir = find_data_dir(data_dir)
+    if is_book_pickle(data_dir):
+        return _load_book_pickle(data_dir, validation_size)
     images, labels, _, labels_path = _read_pair(data_dir, FILE_NAMES[0], FILE_NAMES[1])
     if validation_size is None:
         validation_size = default_validation_size(len(images))
@@ -246,14 +272,38 @@ def load_data(data_dir=None, validation_size=None):
             labels_path,
             "{} training images cannot spare {} for validation".format(len(images), validation_size),
         )
-    split = len(images) - validation_size
-    training = (images[:split], labels[:split])
-    validation = (images[split:], labels[split:])
+    training, validation = _split(images, labels, validation_size)
     test_images, test_labels, test_path, _ = _read_pair(data_dir, FILE_NAMES[2], FILE_NAMES[3])
     if images and test_images and len(images[0]) != len(test_images[0]):
         raise DataFileError(test_path, "images of {} pixels, but the training images have {}".format(
             len(test_images[0]), len(images[0])))
     return training, validation, (test_images, test_labels)
+
+
+def _split(images, labels, validation_size):
+    """(training, validation): the last validation_size images are the validation data."""
+    split = len(images) - validation_size
+    return (images[:split], labels[:split]), (images[split:], labels[split:])
+
+
+def _load_book_pickle(path, validation_size):
+    """load_data of the book's pickle at `path`: its own split, or re-split at validation_size."""
+    sets = []
+    for book_set in read_book_pickle(path):
+        pixels = book_set.pixels
+        with _collector_paused():
+            images = [Image(pixels[i * PIXELS:(i + 1) * PIXELS]) for i in range(book_set.count)]
+        sets.append((images, book_set.labels))
+        del pixels, book_set
+    gc.collect()
+    training, validation, test = sets
+    if validation_size is not None:
+        images, labels = training[0] + validation[0], training[1] + validation[1]
+        if not 0 <= validation_size < len(images):
+            raise DataFileError(path, "{} training and validation images cannot spare {} for validation".format(
+                len(images), validation_size))
+        training, validation = _split(images, labels, validation_size)
+    return training, validation, test
 
 
 def vectorized_result(j):
@@ -275,9 +325,13 @@ def load_data_wrapper(data_dir=None, validation_size=None):
     """
     data_dir = find_data_dir(data_dir)
     training, validation, test = load_data(data_dir, validation_size)
-    for name, (_, labels) in zip(FILE_NAMES[1::2], (training, test)):
-        _check_labels(data_dir, name, labels)
-    _check_labels(data_dir, FILE_NAMES[1], validation[1], offset=len(training[1]))
+    if is_book_pickle(data_dir):
+        for name, (_, labels) in zip(("training", "validation", "test"), (training, validation, test)):
+            _check_labels(data_dir, labels, name + " ")
+    else:
+        for name, (_, labels) in zip(FILE_NAMES[1::2], (training, test)):
+            _check_labels(file_in(data_dir, name), labels)
+        _check_labels(file_in(data_dir, FILE_NAMES[1]), validation[1], offset=len(training[1]))
     with _collector_paused():
         training_data = [(x, vectorized_result(y)) for x, y in zip(*training)]
         validation_data = list(zip(*validation))
@@ -285,10 +339,39 @@ def load_data_wrapper(data_dir=None, validation_size=None):
     return training_data, validation_data, test_data
 
 
-def _check_labels(data_dir, name, labels, offset=0):
+def _check_labels(path, labels, which="", offset=0):
     for i, label in enumerate(labels):
         if label >= NUM_CLASSES:
             raise DataFileError(
-                file_in(data_dir, name),
-                "label {} of item {} is not a digit from 0 to {}".format(label, offset + i, NUM_CLASSES - 1),
+                path,
+                "label {} of {}item {} is not a digit from 0 to {}".format(label, which, offset + i, NUM_CLASSES - 1),
             )
+
+
+def vectorToImage(v, fname):
+    """Write the 784-vector `v` (a flat sequence or the book's 784 x 1 column, values 0 to 1)
+    as a 28 x 28 greyscale PNG at `fname`, pixel = round(256 v) at most 255, 0 black -- so an
+    MNIST image gives back its IDX bytes.  ArgumentError if `v` is not such a vector."""
+    try:
+        values = list(v)
+    except TypeError:
+        raise ArgumentError("vectorToImage: {} is not a vector of 784 values".format(type(v).__name__)) from None
+    if len(values) != PIXELS:
+        raise ArgumentError("vectorToImage: {} values, expected 784 (28 x 28) as a list or a 784 x 1 column".format(
+            len(values)))
+    pixels = bytearray(PIXELS)
+    for i, value in enumerate(values):
+        if not isinstance(value, (int, float)):
+            try:  # a row of the book's column: [value]
+                (value,) = value
+            except (TypeError, ValueError):
+                raise ArgumentError("vectorToImage: item {} is {!r}, not a number or a row of one".format(
+                    i, value)) from None
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise ArgumentError("vectorToImage: item {} is {!r}, not a number".format(i, value)) from None
+        if not 0.0 <= value <= 1.0:
+            raise ArgumentError("vectorToImage: item {} is {!r}, outside 0 to 1".format(i, value))
+        pixels[i] = min(255, round(value * 256))
+    write_png(os.fspath(fname), 28, 28, bytes(pixels))
