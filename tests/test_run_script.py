@@ -26,6 +26,11 @@ def _env(pythonpath=(), **extra):
     return env
 
 
+def _shown(script):
+    """How python names a script run from its folder in tracebacks: absolute from Python 3.9 on."""
+    return str(script) if sys.version_info >= (3, 9) else script.name
+
+
 def _script(directory, text, name="script.py"):
     path = directory / name
     path.write_text(textwrap.dedent(text), encoding="utf-8")
@@ -152,7 +157,8 @@ def test_network3_is_an_import_error_that_says_purenn_has_no_network3_yet(tmp_pa
     script = _script(tmp_path, statement + "\n")
     status, out, err = purenn_run(tmp_path, [script.name])
     assert (status, out) == (1, "")
-    assert err.startswith("Traceback (most recent call last):\n  File \"{}\", line 1, in <module>\n".format(script))
+    assert err.startswith("Traceback (most recent call last):\n  File \"{}\", line 1, in <module>\n".format(
+        _shown(script)))
     last = err.splitlines()[-1]
     assert re.match(r"ImportError: (elements\.)?network3 is not in this purenn yet \(chapter 6's convolutional "
                     r"networks are still to come\); it has the book's expand_mnist, .*mnist_svm, network and "
@@ -234,7 +240,8 @@ def test_a_purenn_error_in_a_script_is_a_traceback_not_one_line(tmp_path):
     status, out, err = purenn_run(tmp_path, [script.name])
     assert (status, out) == (1, "")
     lines = err.splitlines()
-    assert lines[:2] == ["Traceback (most recent call last):", '  File "{}", line 2, in <module>'.format(script)]
+    assert lines[:2] == ["Traceback (most recent call last):",
+                         '  File "{}", line 2, in <module>'.format(_shown(script))]
     assert lines[-1].startswith("purenn.errors.DataFileError: /nonexistent/mnist")
     assert os.path.join("purenn", "cli") not in err  # no frame of purenn's own command line
 
@@ -249,7 +256,7 @@ def test_a_syntax_error_and_the_scripts_excepthook_are_as_under_python(tmp_path)
         raise KeyError(1)
         """, name="hooked.py")
     assert purenn_run(tmp_path, [hooked.name]) == plain_python(tmp_path, [hooked.name])
-    assert purenn_run(tmp_path, [hooked.name]) == (1, "hook: KeyError {}\n".format(hooked), "")
+    assert purenn_run(tmp_path, [hooked.name]) == (1, "hook: KeyError {}\n".format(_shown(hooked)), "")
 
 
 def test_ctrl_c_is_the_scripts_keyboard_interrupt_then_status_130(tmp_path):
@@ -272,7 +279,8 @@ def test_ctrl_c_is_the_scripts_keyboard_interrupt_then_status_130(tmp_path):
         process.kill()
     assert (process.returncode, out) == (130, "atexit ran\n")
     lines = err.splitlines()
-    assert lines[:2] == ["Traceback (most recent call last):", '  File "{}", line 6, in <module>'.format(script)]
+    assert lines[:2] == ["Traceback (most recent call last):",
+                         '  File "{}", line 6, in <module>'.format(_shown(script))]
     assert lines[-1] == "KeyboardInterrupt" and "purenn" not in err
 
 

@@ -77,7 +77,8 @@ def run(args, parser, argv):
     if problem is not None:
         print("purenn run: error: {}: {}".format(script, problem), file=sys.stderr)
         return 2
-    filename = os.path.abspath(script)  # as python names the script in __file__ and tracebacks
+    # as python names the script in __file__ and tracebacks: absolute from Python 3.9 on
+    filename = os.path.abspath(script) if sys.version_info >= (3, 9) else script
     sys.argv = argv[argv.index(script, 1):]  # as given: argparse's args.args would have lost a "--" in them
     if not getattr(sys.flags, "safe_path", False):  # python -P puts no script folder on the path
         sys.path[0] = os.path.dirname(os.path.realpath(script))
