@@ -91,7 +91,9 @@ setup(
     long_description_content_type="text/markdown",
     license="MIT",
     python_requires=">=3.8",
-    packages=["purenn", "purenn.backends", "purenn.cli", "purenn.files", "purenn.training", "purenn.data"],
+    # purenn.book.src is a folder of modules for sys.path (the book's names), not a package
+    packages=["purenn", "purenn.backends", "purenn.book", "purenn.book.src", "purenn.cli", "purenn.files",
+              "purenn.training", "purenn.data"],
     package_dir={"purenn": "purenn", "purenn.data": "data"},
     package_data={"purenn.data": ["*-ubyte.gz", "MD5SUMS.*.txt"]},
     # Asking for cffi while building lets pip fetch it into the build

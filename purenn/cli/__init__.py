@@ -9,10 +9,13 @@
     misclassified  draw the test digits a network gets wrong
     backends       list the backends and whether the C core is built
     bench          time an epoch and an evaluation on every backend (and NumPy)         (bench.py)
+    run            run a script written for the book's src/ folder, on purenn           (run.py)
+    path           print the folder that makes the book's module names purenn's
 
 Errors in the input (a bad option, a missing or damaged data file) are
-reported on one line on stderr, with exit status 2; stopping and resuming
-`train` is resume.py; what the commands share is options.py.
+reported on one line on stderr, with exit status 2 -- except in `run`, whose
+script's exceptions and exit status are the script's own; stopping and
+resuming `train` is resume.py; what the commands share is options.py.
 """
 
 import os
@@ -21,7 +24,7 @@ import sys
 
 from .. import __version__
 from ..errors import PurennError
-from . import bench, train
+from . import bench, run, train
 from .commands import COMMANDS
 from .options import Parser
 
@@ -29,7 +32,8 @@ __all__ = ["main", "build_parser"]
 
 #: name -> (add the command's parser, run it as run(args, parser, argv))
 ALL_COMMANDS = dict([("train", (train.add_parser, train.run))] + list(COMMANDS.items())
-                    + [("bench", (bench.add_parser, bench.run))])
+                    + [("bench", (bench.add_parser, bench.run)), ("run", (run.add_parser, run.run)),
+                       ("path", (run.add_path_parser, run.path))])
 
 
 def build_parser():
@@ -59,6 +63,10 @@ def _main(argv):
     parser, command_parsers = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    if args.command == "run":  # the script's streams, exceptions and exit status are its own
+        if isinstance(sys.stderr, _Output):
+            sys.stderr = sys.stderr.stream  # main's guard, put back in main's finally
+        return run.run(args, command_parsers["run"], argv)
     output = sys.stdout = _Output(sys.stdout)
     try:
         status = _run(args, command_parsers[args.command], argv)
