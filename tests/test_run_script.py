@@ -14,7 +14,10 @@ import time
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+import purenn  # noqa: E402
+
+# Where the purenn under test lives (a checkout, or an install's site-packages), for the processes' PYTHONPATH.
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(purenn.__file__)))
 HAS_NETWORK3 = importlib.util.find_spec("purenn.network3") is not None
 
 
