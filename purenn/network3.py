@@ -684,18 +684,18 @@ def _check_layers(layers, mini_batch_size):
     if not layers:
         raise ArgumentError("layers: empty; a network needs at least a SoftmaxLayer")
     for l, layer in enumerate(layers):
-        if type(layer) not in LAYER_TYPES:
+        if not isinstance(layer, LAYER_TYPES):
             raise ArgumentError("layers[{}]: {!r} is not a ConvPoolLayer, FullyConnectedLayer or SoftmaxLayer".format(
                 l, layer))
-        if type(layer) is SoftmaxLayer and l != len(layers) - 1:
+        if isinstance(layer, SoftmaxLayer) and l != len(layers) - 1:
             raise ArgumentError("layers[{}]: a SoftmaxLayer can only be the last layer".format(l))
-        if type(layer) is ConvPoolLayer and layer.image_shape[0] != mini_batch_size:
+        if isinstance(layer, ConvPoolLayer) and layer.image_shape[0] != mini_batch_size:
             raise ArgumentError("layers[{}]: image_shape[0] is {}, but mini_batch_size is {}".format(
                 l, layer.image_shape[0], mini_batch_size))
         if l > 0 and layer.n_in != layers[l - 1].n_out:
             raise ArgumentError("layers[{}]: {} takes {} inputs, but layers[{}] ({}) gives {}".format(
                 l, type(layer).__name__, layer.n_in, l - 1, type(layers[l - 1]).__name__, layers[l - 1].n_out))
-    if type(layers[-1]) is not SoftmaxLayer:
+    if not isinstance(layers[-1], SoftmaxLayer):
         raise ArgumentError("layers[{}]: the last layer must be a SoftmaxLayer (the cost is its log-likelihood), "
                             "not a {}".format(len(layers) - 1, type(layers[-1]).__name__))
     if len(set(map(id, layers))) != len(layers):
