@@ -417,3 +417,10 @@ def test_vector_to_image_refuses_what_is_not_a_784_vector_in_one_line(tmp_path, 
         mnist_loader.vectorToImage(v, str(tmp_path / "x.png"))
     assert problem in str(info.value) and "\n" not in str(info.value)
     assert not os.path.exists(str(tmp_path / "x.png"))
+
+
+def test_network3_load_data_shared_reads_the_books_file_too(py2_file, idx_dir):
+    from purenn import network3
+    shared = network3.load_data_shared(py2_file)
+    from_idx = mnist_loader.load_data(idx_dir, validation_size=SLICE[1])
+    assert shared == [(list(images), list(labels)) for images, labels in from_idx]

@@ -92,6 +92,75 @@ def test_a_chapter_3_script_trains_network2_with_its_options(tmp_path):
     assert re.findall(r"^Accuracy on evaluation data: \d+ / 100$", out, re.M) and out.count("training complete") == 2
 
 
+def _small_mnist(directory, n_train=120, n_test=20):
+    """The first images of the bundled MNIST as a data directory (a sixth of the training file validates)."""
+    from purenn import mnist_loader
+    from purenn.files.idx import write_idx
+    directory.mkdir()
+    training, _, test = mnist_loader.load_data()
+    for prefix, (images, labels), n in (("train", training, n_train), ("t10k", test, n_test)):
+        write_idx(str(directory / "{}-images-idx3-ubyte".format(prefix)),
+                  b"".join(bytes(x.pixels) for x in images[:n]), (n, 28, 28))
+        write_idx(str(directory / "{}-labels-idx1-ubyte".format(prefix)), labels[:n], (n,))
+    return directory
+
+
+def test_the_chapter_6_session_trains_network3(tmp_path):
+    """The book's session, with its data file and epochs given as arguments (a small file, one epoch)."""
+    _small_mnist(tmp_path / "data")
+    script = _script(tmp_path, """\
+        import sys
+        import network3
+        from network3 import Network
+        from network3 import ConvPoolLayer, FullyConnectedLayer, SoftmaxLayer
+        training_data, validation_data, test_data = network3.load_data_shared(sys.argv[1])
+        mini_batch_size = 10
+        net = Network([
+            FullyConnectedLayer(n_in=784, n_out=100),
+            SoftmaxLayer(n_in=100, n_out=10)], mini_batch_size)
+        net.SGD(training_data, int(sys.argv[2]), mini_batch_size, 0.1, validation_data, test_data)
+        """)
+    status, out, err = purenn_run(tmp_path, [script.name, "data", "1"])
+    assert (status, err) == (0, "")
+    assert re.search(r"^Epoch 0: validation accuracy [\d.]+%$", out, re.M), out
+    assert "Finished training network." in out and "Corresponding test accuracy of" in out
+
+
+def test_a_script_in_the_style_of_the_forks_test_py_runs(tmp_path):
+    """The fork's test.py: list(training_data), network.Network, then network3's conv nets with ReLU."""
+    _small_mnist(tmp_path / "data")
+    script = _script(tmp_path, """\
+        import sys
+        def main():
+            import mnist_loader
+            training_data, validation_data, test_data = mnist_loader.load_data_wrapper(sys.argv[1])
+            training_data = list(training_data)
+            import network
+            net = network.Network([784, 5, 10])
+            net.SGD(training_data, 1, 10, 3.0, test_data=test_data)
+
+            import network3
+            from network3 import Network, ConvPoolLayer, FullyConnectedLayer, SoftmaxLayer
+            training_data, validation_data, test_data = network3.load_data_shared(sys.argv[1])
+            mini_batch_size = 10
+            from network3 import ReLU
+            net = Network([
+                ConvPoolLayer(image_shape=(mini_batch_size, 1, 28, 28),
+                              filter_shape=(4, 1, 5, 5),
+                              poolsize=(2, 2),
+                              activation_fn=ReLU),
+                FullyConnectedLayer(n_in=4*12*12, n_out=20, activation_fn=ReLU),
+                SoftmaxLayer(n_in=20, n_out=10)], mini_batch_size)
+            net.SGD(training_data, 1, mini_batch_size, 0.03, validation_data, test_data, lmbda=0.1)
+
+        if __name__ == "__main__":
+            main()
+        """, name="test.py")
+    status, out, err = purenn_run(tmp_path, [script.name, "data"])
+    assert (status, err) == (0, "")
+    assert re.search(r"^Epoch 0: \d+ / 20, ", out, re.M) and "Finished training network." in out, out
+
+
 #### The names are purenn's modules themselves
 
 _IDENTITY = """\
