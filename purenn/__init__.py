@@ -9,6 +9,7 @@ numbers bit for bit.
     purenn.network2     costs, initialisers, L2/L1, dropout,       chapter 3
                         momentum, schedules, early stopping, save
     purenn.network3     convolutional networks (ConvPoolLayer, ...)  chapter 6
+    purenn.explain      backprop's four equations with the numbers   chapter 2
     purenn.linalg       the NumPy operations the book uses, as loops
     purenn.mnist_loader load MNIST (the book's API, plain lists)   chapter 1
     purenn.expand_mnist the expanded training set (shifted digits) chapter 6

@@ -11,6 +11,7 @@
     bench          time an epoch and an evaluation on every backend (and NumPy)         (bench.py)
     run            run a script written for the book's src/ folder, on purenn           (run.py)
     path           print the folder that makes the book's module names purenn's
+    explain        backpropagation for one example, equation by equation                (explain.py)
 
 Errors in the input (a bad option, a missing or damaged data file) are
 reported on one line on stderr, with exit status 2 -- except in `run`, whose
@@ -24,7 +25,7 @@ import sys
 
 from .. import __version__
 from ..errors import PurennError
-from . import bench, run, train
+from . import bench, explain, run, train
 from .commands import COMMANDS
 from .options import Parser
 
@@ -33,7 +34,7 @@ __all__ = ["main", "build_parser"]
 #: name -> (add the command's parser, run it as run(args, parser, argv))
 ALL_COMMANDS = dict([("train", (train.add_parser, train.run))] + list(COMMANDS.items())
                     + [("bench", (bench.add_parser, bench.run)), ("run", (run.add_parser, run.run)),
-                       ("path", (run.add_path_parser, run.path))])
+                       ("path", (run.add_path_parser, run.path)), ("explain", (explain.add_parser, explain.run))])
 
 
 def build_parser():
