@@ -390,14 +390,14 @@ def test_sgd_refuses_data_and_settings_that_do_not_fit(capsys):
         net.SGD(good, 1, 4, 0.1, good, good, lmbda=-1.0)
 
 
-@pytest.mark.parametrize("name", [None, "auto", "reference", "Reference"])
+@pytest.mark.parametrize("name", ["reference", "Reference"])
 def test_the_reference_is_the_backend(name):
     assert Network([SoftmaxLayer(4, 2)], 1, backend=name).backend == "reference"
 
 
-@pytest.mark.parametrize("name", ["python", "c", "C"])
-def test_a_fast_backend_asked_for_by_name_says_it_has_no_network3_yet(name):
-    with pytest.raises(BackendError, match="has no network3 yet"):
+@pytest.mark.parametrize("name", ["python", "Python"])
+def test_the_python_engine_asked_for_by_name_says_it_has_no_network3(name):
+    with pytest.raises(BackendError, match="has no network3"):
         Network([SoftmaxLayer(4, 2)], 1, backend=name)
 
 
