@@ -455,7 +455,8 @@ class Network:
 
     #: What the C core does in its own code.  A subclass that overrides one of
     #: these runs on the reference (see the module docstring).
-    BOOK_METHODS = ("feedforward", "SGD", "update_mini_batch", "gradient", "backprop", "dropout_masks", "accuracy",
+    #: (SGD is not one: the C core runs its mini-batches only where update_mini_batch is purenn's.)
+    BOOK_METHODS = ("feedforward", "update_mini_batch", "gradient", "backprop", "dropout_masks", "accuracy",
                     "_l2_term")
 
     def __init__(self, layers, mini_batch_size, *, seed=None, backend=None):

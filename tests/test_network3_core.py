@@ -219,6 +219,20 @@ def test_a_changed_book_method_or_layer_runs_on_the_reference(built):
         Network([_OwnLayer(4, 2)], 1, backend="c")
 
 
+class _OwnSGD(Network):
+    def SGD(self, *args, **kwargs):
+        self.calls = getattr(self, "calls", 0) + 1
+        return super().SGD(*args, **kwargs)
+
+
+def test_a_subclass_with_its_own_sgd_still_trains_on_the_c_core_bit_for_bit(built):
+    nets = [_OwnSGD([FullyConnectedLayer(10, 5), SoftmaxLayer(5, 3)], 2, seed=1, backend=b) for b in ("reference", "c")]
+    assert [net.backend for net in nets] == ["reference", "c"]
+    data = _data(10, 8, 3, seed=12)
+    assert quiet(nets[1].SGD, data, 2, 2, 0.5, data) == quiet(nets[0].SGD, data, 2, 2, 0.5, data)
+    assert _hexes(nets[1]) == _hexes(nets[0]) and nets[1].calls == 1
+
+
 #### The book's first conv net
 
 def _book_conv_net(backend):
