@@ -433,7 +433,8 @@ def test_fully_connected_100_and_softmax_learn_the_digits(mnist_shared, capsys):
 def test_a_conv_net_of_relus_learns_the_digits(mnist_shared, capsys):
     # The book's ReLU network (eta 0.03), with 5 filters instead of 20 to keep
     # it short.  (The book's sigmoid conv net, eta 0.1, stays at chance for its
-    # first few hundred mini-batches here: it needs more of MNIST to start.)
+    # first few hundred mini-batches, then learns: 93.49% after one epoch --
+    # tests/test_network3_core.py, on the C core.)
     (train_x, train_y), (valid_x, valid_y), _ = mnist_shared
     net = Network([ConvPoolLayer((5, 1, 5, 5), (10, 1, 28, 28), activation_fn=ReLU),
                    FullyConnectedLayer(5 * 12 * 12, 100, activation_fn=ReLU), SoftmaxLayer(100, 10)], 10, seed=0)
