@@ -18,6 +18,9 @@
 /* The codes of pn_net's hidden/output activations and its cost (purenn.h). */
 enum { PN_SIGMOID = 0, PN_TANH = 1, PN_RELU = 2, PN_SOFTMAX = 3 };
 enum { PN_QUADRATIC = 0, PN_CROSS_ENTROPY = 1, PN_LOG_LIKELIHOOD = 2 };
+/* The codes of pn_net3's layer kinds and activations (purenn.h). */
+enum { PN3_CONV = 0, PN3_FULL = 1, PN3_SOFTMAX = 2 };
+enum { PN3_LINEAR = 0, PN3_RELU = 1, PN3_SIGMOID = 2, PN3_TANH = 3 };
 
 /* WIDE: on x86-64 Linux with GCC or Clang, also compile the function for
  * AVX2 and let the loader pick the version the processor can run.  The

@@ -94,6 +94,41 @@ int pn_costs(const pn_net *net, const double *params, const double *X, const dou
 int pn_train(const pn_net *net, double *params, double *velocity, const double *X, const double *Y,
              const int64_t *order, int64_t n_order, const uint8_t *masks, int64_t batch, double eta);
 
+/* ---- network3.c: the chapter-6 network ---------------------------------------- */
+
+/* A network3.Network as the core sees it.  Per layer, 12 numbers in `layers`:
+ * kind (0 ConvPoolLayer, 1 FullyConnectedLayer, 2 SoftmaxLayer), activation
+ * (0 linear, 1 ReLU, 2 sigmoid, 3 tanh; 0 for softmax), n_in, n_out, then for a
+ * ConvPoolLayer F, C, H, W, fh, fw, ph, pw (filter_shape, image_shape's maps and
+ * size, poolsize), 0 otherwise.  Parameters, layer by layer: a ConvPoolLayer's
+ * w[f][ch][u][v] row-major (F*C*fh*fw) then b (F); a dense layer's w transposed,
+ * wT[k*n_out + j] = w[j][k] (n_in x n_out), then b (n_out).  Masks: per example,
+ * for each dense layer with p_dropout > 0 in order, its n_in bytes (1 kept). */
+typedef struct {
+    int64_t n_layers;        /* 1 .. 64 */
+    const int64_t *layers;   /* n_layers x 12, as above */
+    const double *p_dropout; /* n_layers: each layer's p_dropout (0 for a ConvPoolLayer) */
+} pn_net3;
+
+/* The length of the parameter array; -1 for a bad layer count. */
+int64_t pn3_param_count(const pn_net3 *net);
+/* The mask bytes of one example; -1 for a bad layer count. */
+int64_t pn3_mask_count(const pn_net3 *net);
+/* Twins of network3.Network.feedforward and (its predictions) network3.Network.accuracy
+ * for n examples X (n x n_in of the first layer): out (n x n_out of the last) unless
+ * NULL, labels (n, the argmax) unless NULL.  0, -1 out of memory, -2 bad layer count. */
+int pn3_feedforward(const pn_net3 *net, const double *params, const double *X, int64_t n, double *out,
+                    int64_t *labels);
+/* Twins of network3.Network.update_mini_batch and network3.Network.gradient, for
+ * n_batches mini-batches of `batch` examples: positions order[0 .. n_batches*batch-1]
+ * of X (rows) and Y (labels); masks (n_batches*batch x mask count, one per position,
+ * as network3.Network.dropout_masks draws them) or NULL; costs (n_batches) the
+ * mini-batches' costs.  0; -1; -2; -3 batch < 1, n_batches < 0 or
+ * num_training_batches < 1. */
+int pn3_train(const pn_net3 *net, double *params, const double *X, const int64_t *Y, const int64_t *order,
+              int64_t n_batches, int64_t batch, const uint8_t *masks, double eta, double lmbda,
+              int64_t num_training_batches, double *costs);
+
 /* ---- svm.c: the SVM baseline -------------------------------------------------- */
 
 /* Twin of mnist_svm.features for n examples: out (n x D) = scale * cos(W x + b), with WT

@@ -40,7 +40,7 @@ export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 cd "$work"
 PURENN_REQUIRE_C=1 "$work/venv/bin/python" -m pytest -p no:cacheprovider -q \
-    "$root/tests/test_backends.py" "$root/tests/test_network2.py" "$root/tests/test_companions.py" \
+    "$root/tests/test_backends.py" "$root/tests/test_network2.py" "$root/tests/test_network3_core.py" "$root/tests/test_companions.py" \
     "$root/tests/test_checkpoint.py" "$root/tests/test_fuzz.py" 2>&1 | tee "$work/pytest.log" | tail -n 5
 if grep -qE "ERROR: AddressSanitizer|runtime error:" "$work/pytest.log"; then
     echo "sanitize: the sanitizers reported a problem" >&2

@@ -4,10 +4,11 @@ softmax and dropout layers), in plain Python: no Theano, no NumPy.
 The book's network3.py builds its layers as Theano expressions and lets
 Theano find the gradients.  Here each layer is written out: its forward pass
 and its backward pass (backpropagation, by hand) side by side, as loops with
-a fixed order of sums, so that this module can be the specification of a C
-core to come.  It favours clarity over speed: the book's first convolutional
-network (20 5 x 5 filters, 100 neurons, softmax) trains at about 0.07 s an
-image in CPython -- an hour an epoch of MNIST's 50,000.
+a fixed order of sums, so that this module is the specification of the C
+core's twin (csrc/network3.c).  It favours clarity over speed: the book's
+first convolutional network (20 5 x 5 filters, 100 neurons, softmax) trains
+at about 0.07 s an image in CPython -- an hour an epoch of MNIST's 50,000;
+the C core, bit for bit the same, at about 0.45 ms an image in SGD.
 
     book                                        here
     Network(layers, mini_batch_size)            the same
@@ -72,9 +73,17 @@ mini-batch axis; here a mini-batch is a list of examples):
 The first layer reads each image (a 784-list, as purenn.mnist_loader gives
 it) as image_shape's C x H x W; a layer reads the previous one's output.
 
-`backend`: only this reference exists for network3 yet.  None, "auto" and
-"reference" run it; "python" (purenn's name for the Python engine, a fast
-twin) and "c" are a BackendError, not a silent fall back to this code.
+`backend`: "reference" runs this module as written; "c" the C core's twin
+(csrc/network3.c, glue purenn/backends/cnetwork3.py), the same numbers bit
+for bit -- update_mini_batch, SGD, feedforward and accuracy run there, while
+gradient, cost and backprop stay this code; "auto" is "c" when the core is
+built, else the reference.  None reads $PURENN_BACKEND (unset: auto), where
+"python" means the reference; backend="python" (purenn's name for the
+Python engine, which has no network3) is a BackendError, as is "c" where the
+core is not built.  A subclass that overrides a method of BOOK_METHODS, a
+layer of a class of its own, or this module changed since its twins were
+checked (purenn.backends.mirrored) runs on the reference under auto, and is
+refused "c" asked for by name.
 
     >>> net = Network([FullyConnectedLayer(n_in=4, n_out=3), SoftmaxLayer(n_in=3, n_out=2)], 1, seed=0)
     >>> [len(layer.w) for layer in net.layers], [len(layer.w[0]) for layer in net.layers]
@@ -84,7 +93,9 @@ twin) and "c" are a BackendError, not a silent fall back to this code.
 """
 
 import math
+import os
 
+from .backends import changed_code, core_status, fast_backend
 from .errors import ArgumentError, BackendError
 from .linalg import argmax, dot, one_hot, transpose_times, weighted_inputs
 from .mnist_loader import load_data
@@ -146,7 +157,7 @@ def size(data):
     return len(data[0])
 
 
-#### The arithmetic of the convolutional layer: each function here will have a twin in csrc/
+#### The arithmetic of the convolutional layer: each function here has a twin in csrc/network3.c
 
 def convolve(inpt, w, maps, rows, cols):
     """The valid convolution of the `maps` x `rows` x `cols` input (flat) with
@@ -440,13 +451,19 @@ class Network:
     The parameters are drawn now from random.Random(seed), layer by layer,
     or without a seed from the random module's generator; the dropout masks
     and shuffle=True draw from the same generator.  `backend`: see the module
-    docstring (only the reference yet)."""
+    docstring."""
+
+    #: What the C core does in its own code.  A subclass that overrides one of
+    #: these runs on the reference (see the module docstring).
+    #: (SGD is not one: the C core runs its mini-batches only where update_mini_batch is purenn's.)
+    BOOK_METHODS = ("feedforward", "update_mini_batch", "gradient", "backprop", "dropout_masks", "accuracy",
+                    "_l2_term")
 
     def __init__(self, layers, mini_batch_size, *, seed=None, backend=None):
         check_count(mini_batch_size, "mini_batch_size", minimum=1)
         self.layers = _check_layers(layers, mini_batch_size)
         self.mini_batch_size = mini_batch_size
-        self.backend = _choose_backend(backend)
+        self.backend, self.backend_automatic = _choose_backend(backend, self)
         self.seed = seed
         self.rng = shared_rng(seed)
         for layer in self.layers:
@@ -459,6 +476,9 @@ class Network:
 
     def feedforward(self, x):
         """The output (n_out of the last layer) for the input x, in use: no dropout masks."""
+        core = self._core()
+        if core is not None:
+            return core.feedforward(self, x)
         a = x
         for layer in self.layers:
             a = layer.feedforward(a)
@@ -491,7 +511,9 @@ class Network:
         num_training_batches = size(training_data) // mini_batch_size
         order = list(range(size(training_data)))
 
-        # Do the actual training
+        # Do the actual training (on the C core: the data packed once, a call per mini-batch)
+        core = self._core()
+        trainer = core.Trainer(self, training_x, training_y) if core is not None else None
         best_validation_accuracy, best_iteration, test_accuracy = 0.0, None, None
         for epoch in range(epochs):
             if shuffle:
@@ -501,9 +523,15 @@ class Network:
                 if iteration % 1000 == 0:
                     print("Training mini-batch number {0}".format(iteration), flush=True)
                 batch = order[minibatch_index * mini_batch_size:(minibatch_index + 1) * mini_batch_size]
-                self.update_mini_batch([training_x[i] for i in batch], [training_y[i] for i in batch], eta,
-                                       lmbda, num_training_batches)
+                if trainer is not None:
+                    masks = [self.dropout_masks() for i in batch] if self.dropout else None
+                    trainer.update_mini_batch(batch, eta, lmbda, num_training_batches, masks)
+                else:
+                    self.update_mini_batch([training_x[i] for i in batch], [training_y[i] for i in batch], eta,
+                                           lmbda, num_training_batches)
                 if (iteration + 1) % num_training_batches == 0:
+                    if trainer is not None:
+                        trainer.end_epoch()  # the weights back into the layers' lists
                     validation_accuracy = self.accuracy(validation_data)
                     print("Epoch {0}: validation accuracy {1:.2%}".format(epoch, validation_accuracy), flush=True)
                     if validation_accuracy >= best_validation_accuracy:
@@ -526,6 +554,9 @@ class Network:
         regularised cost (see gradient).  Dropout masks are drawn from the
         network's generator.  Returns the mini-batch's cost (the book's cost_ij)."""
         masks = [self.dropout_masks() for x in xs] if self.dropout else None
+        core = self._core()
+        if core is not None:
+            return core.update_mini_batch(self, xs, ys, eta, lmbda, num_training_batches, masks)
         cost, nabla = self.gradient(xs, ys, lmbda, num_training_batches, masks)
         for layer, (nabla_w, nabla_b) in zip(self.layers, nabla):
             for w_row, nw_row in zip(_rows(layer.w), _rows(nabla_w)):
@@ -604,14 +635,23 @@ class Network:
         xs, ys = self._data(data, "data")
         m = self.mini_batch_size
         batches = len(xs) // m
+        core = self._core()
+        predicted = core.classify(self, xs[:batches * m]) if core is not None else None  # in one call
         total = 0.0
         for j in range(batches):
             correct = 0
             for i in range(j * m, (j + 1) * m):
-                if argmax(self.feedforward(xs[i])) == ys[i]:
+                if (predicted[i] if predicted is not None else argmax(self.feedforward(xs[i]))) == ys[i]:
                     correct += 1
             total += correct / m
         return total / batches
+
+    def _core(self):
+        """The C core's glue (purenn.backends.cnetwork3) when this network runs on it, else None."""
+        if fast_backend(self) is None:
+            return None
+        from .backends import cnetwork3  # on demand: it loads the compiled core
+        return cnetwork3
 
     def _l2_term(self, lmbda, num_training_batches):
         if lmbda == 0.0:
@@ -703,11 +743,32 @@ def _check_layers(layers, mini_batch_size):
     return layers
 
 
-def _choose_backend(backend):
-    """Only the reference runs network3 yet: None, "auto" and "reference" name it."""
-    if backend is None or (isinstance(backend, str) and backend.lower() in ("auto", "reference")):
-        return "reference"
-    if isinstance(backend, str) and backend.lower() in ("python", "c"):
-        raise BackendError("backend: {!r} has no network3 yet -- neither the Python engine nor the C core runs "
-                           "it; choose reference (or auto, which runs it)".format(backend))
-    raise BackendError("backend: unknown backend {!r}; choose one of auto, c, python, reference".format(backend))
+def _choose_backend(backend, net):
+    """(backend, chosen by purenn): see the module docstring."""
+    name, source = backend, "backend"
+    if backend is None:
+        name, source = os.environ.get("PURENN_BACKEND", "").strip() or "auto", "PURENN_BACKEND"
+        if name.lower() == "python":
+            name = "reference"
+    if not isinstance(name, str) or name.strip().lower() not in ("auto", "c", "python", "reference"):
+        raise BackendError("{}: unknown backend {!r}; choose one of auto, c, python, reference".format(source, name))
+    name = name.strip().lower()
+    if name == "python":
+        raise BackendError("{}: {!r} has no network3 -- the Python engine does not run it; choose c, reference or "
+                           "auto".format(source, backend))
+    if name == "reference":
+        return "reference", False
+    built, detail = core_status()
+    if not built:
+        if name == "auto":
+            return "reference", True
+        raise BackendError("{}: the C backend was asked for but is not built ({}); choose reference".format(
+            source, detail))
+    changed = changed_code(net) + ["layers[{}]".format(l) for l, layer in enumerate(net.layers)
+                                   if type(layer) not in LAYER_TYPES]
+    if changed and name == "auto":
+        return "reference", True
+    if changed:
+        raise BackendError("{}: {} changed from purenn's network3, which the C core does not run; use "
+                           "backend=\"reference\" (or \"auto\", which chooses it)".format(source, ", ".join(changed)))
+    return "c", name == "auto"

@@ -390,14 +390,14 @@ def test_sgd_refuses_data_and_settings_that_do_not_fit(capsys):
         net.SGD(good, 1, 4, 0.1, good, good, lmbda=-1.0)
 
 
-@pytest.mark.parametrize("name", [None, "auto", "reference", "Reference"])
+@pytest.mark.parametrize("name", ["reference", "Reference"])
 def test_the_reference_is_the_backend(name):
     assert Network([SoftmaxLayer(4, 2)], 1, backend=name).backend == "reference"
 
 
-@pytest.mark.parametrize("name", ["python", "c", "C"])
-def test_a_fast_backend_asked_for_by_name_says_it_has_no_network3_yet(name):
-    with pytest.raises(BackendError, match="has no network3 yet"):
+@pytest.mark.parametrize("name", ["python", "Python"])
+def test_the_python_engine_asked_for_by_name_says_it_has_no_network3(name):
+    with pytest.raises(BackendError, match="has no network3"):
         Network([SoftmaxLayer(4, 2)], 1, backend=name)
 
 
@@ -433,7 +433,8 @@ def test_fully_connected_100_and_softmax_learn_the_digits(mnist_shared, capsys):
 def test_a_conv_net_of_relus_learns_the_digits(mnist_shared, capsys):
     # The book's ReLU network (eta 0.03), with 5 filters instead of 20 to keep
     # it short.  (The book's sigmoid conv net, eta 0.1, stays at chance for its
-    # first few hundred mini-batches here: it needs more of MNIST to start.)
+    # first few hundred mini-batches, then learns: 93.49% after one epoch --
+    # tests/test_network3_core.py, on the C core.)
     (train_x, train_y), (valid_x, valid_y), _ = mnist_shared
     net = Network([ConvPoolLayer((5, 1, 5, 5), (10, 1, 28, 28), activation_fn=ReLU),
                    FullyConnectedLayer(5 * 12 * 12, 100, activation_fn=ReLU), SoftmaxLayer(100, 10)], 10, seed=0)

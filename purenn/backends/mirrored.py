@@ -46,7 +46,7 @@ __all__ = ["USES", "RECORDED", "changed", "fingerprint", "write"]
 
 #: module of a network class -> the purenn modules whose code its fast backends mirror
 USES = {"purenn.network": ("linalg", "network"), "purenn.network2": ("linalg", "network", "network2"),
-        "purenn.mnist_svm": ("linalg", "mnist_svm")}
+        "purenn.mnist_svm": ("linalg", "mnist_svm"), "purenn.network3": ("linalg", "network", "network2", "network3")}
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _sources = {}  # module -> whether its source file is the recorded one
@@ -216,4 +216,5 @@ RECORDED = {
     "mnist_svm": "168813a1e05fbbcf",
     "network": "60c3c116821aaebc",
     "network2": "88c6f29fd4f80bd5",
+    "network3": "000d9d3527a8eed8",
 }
