@@ -11,10 +11,14 @@ import purenn
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+# The modules that import the compiled core (absent from a pure-Python install).
+NEEDS_CORE = ("purenn.backends._core", "purenn.backends.cbackend", "purenn.backends.csvm", "purenn.backends.cnetwork3")
+
+
 def _modules():
     names = ["purenn"]
     for info in pkgutil.walk_packages(purenn.__path__, "purenn."):
-        if not info.name.endswith("._core") and not info.name.endswith("cbackend") and not info.name.endswith("csvm"):
+        if info.name not in NEEDS_CORE:
             names.append(info.name)
     return names
 
