@@ -155,10 +155,8 @@ def _gradient_lines(net, activations, nabla_b, nabla_w, neurons):
 #### The check: each gradient beside its central difference
 
 def _cost(net, x, y):
-    a = x
-    for l, (b, w) in enumerate(zip(net.biases, net.weights)):
-        a = net._activate(l, weighted_inputs(w, a, b))
-    return net.cost.fn(a, y)
+    activations, _ = _forward(net, x)
+    return net.cost.fn(activations[-1], y)
 
 
 def _central(net, x, y, row, index, h):

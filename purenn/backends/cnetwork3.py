@@ -17,6 +17,7 @@ from operator import is_
 from ._core import ffi, lib
 from .cbackend import check_status, pack_rows, ptr
 from ..errors import ArgumentError
+from ..network3 import _rows  # the innermost lists of a layer's weights, in order
 
 __all__ = ["feedforward", "classify", "update_mini_batch", "Trainer"]
 
@@ -79,14 +80,6 @@ class _Layout:
                 p = end
             layer.b[:] = params[p:p + len(layer.b)].tolist()
             p += len(layer.b)
-
-
-def _rows(w):
-    if w and isinstance(w[0][0], list):
-        for inner in w:
-            yield from _rows(inner)
-    else:
-        yield from w
 
 
 def _snapshot(net):
