@@ -22,7 +22,9 @@ the C core, bit for bit the same, at about 0.45 ms an image in SGD.
     size(data)                                  the number of examples in (images, labels)
     net.SGD(training_data, epochs,              the same loop and printout; shuffle=True
         mini_batch_size, eta, validation_data,    a documented option (the book never
-        test_data, lmbda=0.0)                     shuffles)
+        test_data, lmbda=0.0)                     shuffles); stop, resume, progress and
+                                                  checkpoint hooks for long runs
+    net.save(filename), load(filename)          (beyond the book) JSON model files
 
 What the book's code does and this module does the same way:
 
@@ -96,15 +98,18 @@ import math
 import os
 
 from .backends import changed_code, core_status, fast_backend
-from .errors import ArgumentError, BackendError
+from .errors import ArgumentError, BackendError, ModelFileError
+from .files.modelfile import read_json
+from .files.network3file import parse_network3, save_network3
 from .linalg import argmax, dot, one_hot, transpose_times, weighted_inputs
 from .mnist_loader import load_data
 from .network import shared_rng, sigmoid
 from .network2 import softmax, tanh
 from .training.checks import as_label, check_count, check_number, check_numbers, is_whole_number
+from .training.run3 import Run3
 
 __all__ = ["Network", "ConvPoolLayer", "FullyConnectedLayer", "SoftmaxLayer", "linear", "ReLU", "sigmoid", "tanh",
-           "load_data_shared", "size", "convolve", "max_pool"]
+           "load_data_shared", "size", "convolve", "max_pool", "load", "network_from_dict"]
 
 
 #### Activation functions for neurons (sigmoid is purenn.network's, tanh purenn.network2's)
@@ -485,7 +490,7 @@ class Network:
         return a
 
     def SGD(self, training_data, epochs, mini_batch_size, eta, validation_data, test_data=None, lmbda=0.0, *,
-            shuffle=False):
+            shuffle=False, stop=None, progress=None, checkpoint=None, resume=None):
         """Train the network using mini-batch stochastic gradient descent.
 
         Each data set is a pair (images, labels), as load_data_shared gives
@@ -493,7 +498,11 @@ class Network:
         (best validation accuracy, its iteration, the test accuracy then --
         None without test_data).  shuffle=True (beyond the book) shuffles the
         order of the training examples before each epoch, with the network's
-        generator."""
+        generator.  Beyond the book too, for long runs (purenn.training.run3):
+        before each mini-batch, progress(done, total) is told, checkpoint(snapshot)
+        offered a snapshot and stop() asked -- if it says yes, TrainingInterrupted
+        carries the state from which SGD(..., resume=state) ends bit for bit
+        where an uninterrupted run would, printing what it would have printed."""
         training_x, training_y = self._data(training_data, "training_data")
         validation_data = self._data(validation_data, "validation_data")
         if test_data is not None:
@@ -510,15 +519,25 @@ class Network:
         # compute number of minibatches for training (the remainder is dropped)
         num_training_batches = size(training_data) // mini_batch_size
         order = list(range(size(training_data)))
+        settings = {"n": size(training_data), "mini_batch_size": mini_batch_size, "eta": float(eta),
+                    "lmbda": float(lmbda), "shuffle": bool(shuffle)}
+        run = Run3(self, settings, epochs, num_training_batches, order, stop=stop, progress=progress,
+                   checkpoint=checkpoint, resume=resume)
 
         # Do the actual training (on the C core: the data packed once, a call per mini-batch)
         core = self._core()
         trainer = core.Trainer(self, training_x, training_y) if core is not None else None
-        best_validation_accuracy, best_iteration, test_accuracy = 0.0, None, None
-        for epoch in range(epochs):
-            if shuffle:
+        best_validation_accuracy, best_iteration, test_accuracy = run.best
+
+        def snapshot():  # for a stop or a checkpoint: the weights in the layers' lists, the best so far
+            if trainer is not None:
+                trainer.end_epoch()
+            return best_validation_accuracy, best_iteration, test_accuracy
+
+        for epoch in run.epochs():  # from the epoch a resumed run stopped in
+            if shuffle and run.shuffles():
                 self.rng.shuffle(order)
-            for minibatch_index in range(num_training_batches):
+            for minibatch_index in run.mini_batches(snapshot):
                 iteration = num_training_batches * epoch + minibatch_index
                 if iteration % 1000 == 0:
                     print("Training mini-batch number {0}".format(iteration), flush=True)
@@ -547,6 +566,11 @@ class Network:
         if test_data is not None:
             print("Corresponding test accuracy of {0:.2%}".format(test_accuracy), flush=True)
         return best_validation_accuracy, best_iteration, test_accuracy
+
+    def save(self, filename):
+        """Save the network -- its layers, weights and mini-batch size -- to
+        `filename` as JSON (purenn.files.network3file), atomically."""
+        save_network3(self, filename)
 
     def update_mini_batch(self, xs, ys, eta, lmbda=0.0, num_training_batches=1):
         """One step of gradient descent on the mini-batch xs, ys (the book's
@@ -686,6 +710,45 @@ class Network:
                 raise ArgumentError("{} labels[{}]: {!r} is not a class from 0 to {}".format(name, i, y, n_out - 1))
             ys[i] = label
         return xs, ys
+
+
+#### Loading a network
+
+def load(filename, *, backend=None):
+    """Load a network saved by Network.save; ModelFileError naming the file
+    and the field if anything in it is wrong (purenn.files.network3file)."""
+    filename = os.fspath(filename)
+    return network_from_dict(filename, read_json(filename), backend)
+
+
+def network_from_dict(filename, data, backend=None):
+    """The Network a network3 model file's JSON object describes (`filename` for errors)."""
+    mini_batch_size, found = parse_network3(filename, data)
+    layers = []
+    for l, layer in enumerate(found):
+        try:
+            layers.append(_layer(layer))
+        except ArgumentError as e:
+            raise ModelFileError(filename, "layers[{}]: {}".format(l, e)) from None
+    try:
+        net = Network(layers, mini_batch_size, seed=0, backend=backend)
+    except ArgumentError as e:
+        raise ModelFileError(filename, str(e)) from None
+    for layer, described in zip(net.layers, found):
+        layer.w, layer.b = described["w"], described["b"]
+    return net
+
+
+def _layer(found):
+    """A layer made from the checked description parse_network3 gives."""
+    functions = {f.__name__: f for f in PRIMES}
+    if found["type"] == "ConvPoolLayer":
+        return ConvPoolLayer(found["filter_shape"], found["image_shape"], found["poolsize"],
+                             functions[found["activation"]])
+    if found["type"] == "FullyConnectedLayer":
+        return FullyConnectedLayer(found["n_in"], found["n_out"], functions[found["activation"]],
+                                   found["p_dropout"], weights=found["weights"])
+    return SoftmaxLayer(found["n_in"], found["n_out"], found["p_dropout"])
 
 
 #### Miscellanea

@@ -11,10 +11,11 @@ line, the options of the run:
 import json
 import os
 
-from .. import network, network2
+from .. import network, network2, network3
 from ..errors import ArgumentError, ModelFileError
 from ..files.atomic import write_text
 from ..files.modelfile import network_dict, read_json
+from ..files.network3file import network3_dict
 from .state import check_state
 
 __all__ = ["Checkpoint", "save", "load"]
@@ -35,14 +36,15 @@ class Checkpoint:
 def save(filename, net, state, command=None):
     """Write `net`, the training `state` and the command's options to
     `filename` as JSON, atomically (never half a file)."""
-    data = {"format": FORMAT, "version": VERSION, "network": network_dict(net, filename),
+    described = network3_dict(net, filename) if state["kind"] == "network3" else network_dict(net, filename)
+    data = {"format": FORMAT, "version": VERSION, "network": described,
             "training": state, "command": command}
     write_text(filename, json.dumps(data, separators=(",", ":")), suffix=".json")
 
 
 def load(filename, *, backend=None):
     """Read a checkpoint written by save: Checkpoint(net, state, command).
-    The network is the chapter-1 Network or network2's, as the state says;
+    The network is the chapter-1 Network, network2's or network3's, as the state says;
     anything damaged or inconsistent is a ModelFileError naming the file."""
     filename = os.fspath(filename)
     data = read_json(filename)
@@ -53,16 +55,9 @@ def load(filename, *, backend=None):
             data.get("version"), VERSION))
     state = data.get("training")
     kind = state.get("kind") if isinstance(state, dict) else None
-    if kind not in ("network", "network2"):
+    if kind not in ("network", "network2", "network3"):
         raise ModelFileError(filename, "the training state is missing or of no known kind")
-    net2 = network2.network_from_dict(filename, data.get("network"), backend)
-    if kind == "network2":
-        net = net2
-    else:
-        if net2.cost.__name__ != "QuadraticCost" or net2.activation != "sigmoid" or net2.dropout:
-            raise ModelFileError(filename, "a chapter-1 network must be sigmoid with the quadratic cost")
-        net = network.Network(net2.sizes, seed=0, backend=backend)
-        net.weights, net.biases = net2.weights, net2.biases
+    net = _network(filename, data.get("network"), kind, backend)
     try:
         check_state(state, net, kind)
     except ArgumentError as e:
@@ -71,3 +66,16 @@ def load(filename, *, backend=None):
     if command is not None and not isinstance(command, dict):
         raise ModelFileError(filename, "command is not a JSON object")
     return Checkpoint(net, state, command)
+
+
+def _network(filename, described, kind, backend):
+    if kind == "network3":
+        return network3.network_from_dict(filename, described, backend)
+    net2 = network2.network_from_dict(filename, described, backend)
+    if kind == "network2":
+        return net2
+    if net2.cost.__name__ != "QuadraticCost" or net2.activation != "sigmoid" or net2.dropout:
+        raise ModelFileError(filename, "a chapter-1 network must be sigmoid with the quadratic cost")
+    net = network.Network(net2.sizes, seed=0, backend=backend)
+    net.weights, net.biases = net2.weights, net2.biases
+    return net

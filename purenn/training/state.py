@@ -6,17 +6,20 @@ few milliseconds).  When it returns true, SGD raises TrainingInterrupted.
 Its `state`, a JSON-ready dict, holds everything the rest of the run
 depends on besides the weights and biases:
 
-    kind         "network" (chapter 1) or "network2"
+    kind         "network" (chapter 1), "network2" or "network3" (chapter 6)
     settings     the SGD arguments that must stay the same: n (the number of
                  training examples), mini_batch_size, eta, and network2's
-                 lmbda, l1, momentum, schedule, early_stopping_n, monitors
+                 lmbda, l1, momentum, schedule, early_stopping_n, monitors;
+                 network3's lmbda and shuffle
     epoch, done  the epoch in progress, and how many of its training examples
                  are done (whole mini-batches)
     rng          the network's random.Random state before that epoch's shuffle
     order        the positions of the training examples before that shuffle
     params       SHA-256 of the weights and biases when it stopped
     history      what the run has measured so far (network2: also its eta,
-                 best figure and the epochs that count for stopping)
+                 best figure and the epochs that count for stopping;
+                 network3: the best validation accuracy, its iteration and
+                 the test accuracy then)
     velocity     network2 with momentum: the velocities, shaped like the
                  weights and biases; otherwise None
 
@@ -25,6 +28,8 @@ draws the dropout masks again), which gives the interrupted epoch's
 mini-batches, skips the first `done` examples and goes on.  Every number is
 the same as in an uninterrupted run, whichever backend runs either part.
 (purenn.training.run does all of this; checkpoint.py writes it to a file.)
+network3's state differs in one point: its rng and order are those when the
+run stopped, after the epoch's shuffle (purenn.training.run3 says why).
 """
 
 from array import array
@@ -36,18 +41,39 @@ __all__ = ["params_digest", "make_state", "check_state", "resume_point"]
 
 NETWORK2_SETTINGS = ("lmbda", "l1", "momentum", "schedule", "early_stopping_n", "monitor_evaluation_cost",
                      "monitor_evaluation_accuracy", "monitor_training_cost", "monitor_training_accuracy")
+NETWORK3_SETTINGS = ("lmbda", "shuffle")
 HISTORY_LISTS = ("evaluation_cost", "evaluation_accuracy", "training_cost", "training_accuracy")
+KINDS = {"network": (), "network2": NETWORK2_SETTINGS, "network3": NETWORK3_SETTINGS}
 
 
 def params_digest(net):
-    """SHA-256 (hex) of the weights and biases, row by row, as doubles."""
+    """SHA-256 (hex) of the weights and biases, row by row, as doubles
+    (network3: each layer's w, row by row, then its b)."""
     import hashlib  # here, not at the top: PyPy's hashlib loads cffi, which `import purenn` never needs
     digest = hashlib.sha256()
-    for w, b in zip(net.weights, net.biases):
-        for w_j in w:
-            digest.update(array("d", w_j).tobytes())
-        digest.update(array("d", b).tobytes())
+    for row in _param_rows(net):
+        digest.update(array("d", row).tobytes())
     return digest.hexdigest()
+
+
+def _param_rows(net):
+    if hasattr(net, "layers"):  # network3
+        for layer in net.layers:
+            yield from _innermost(layer.w)
+            yield layer.b
+        return
+    for w, b in zip(net.weights, net.biases):
+        yield from w
+        yield b
+
+
+def _innermost(w):
+    """The innermost lists of w (a conv layer's F x C x fh x fw, or n_out x n_in), in order."""
+    if w and isinstance(w[0], list) and w[0] and isinstance(w[0][0], list):
+        for inner in w:
+            yield from _innermost(inner)
+    else:
+        yield from w
 
 
 def make_state(net, kind, settings, epoch, done, rng_state, order, history, velocity=None):
@@ -73,7 +99,7 @@ def check_state(state, net, kind, settings=None, epochs=None):
     saved = state["settings"]
     if not isinstance(saved, dict):
         raise ArgumentError("resume: settings is not a dict")
-    expected = ("n", "mini_batch_size", "eta") + (NETWORK2_SETTINGS if kind == "network2" else ())
+    expected = ("n", "mini_batch_size", "eta") + KINDS.get(kind, ())
     for key in expected:
         if key not in saved:
             raise ArgumentError("resume: the settings have no {!r}".format(key))
@@ -135,6 +161,8 @@ def _check_history(history, kind, settings, epoch):
     (chapter 1: of each epoch, or none without test data), none of the others."""
     if not isinstance(history, dict):
         raise ArgumentError("resume: history is not a dict")
+    if kind == "network3":
+        return _check_best(history)
     lists = ("results",) if kind == "network" else HISTORY_LISTS
     for key in lists:
         values = history.get(key)
@@ -152,6 +180,18 @@ def _check_history(history, kind, settings, epoch):
         raise ArgumentError("resume: history best must be a number or null")
     if not is_whole_number(history.get("best_epoch"), 0) or not is_whole_number(history.get("since_schedule"), 0):
         raise ArgumentError("resume: history best_epoch and since_schedule must be whole numbers")
+
+
+def _check_best(history):
+    """network3's history: the best validation accuracy so far, its iteration and the test accuracy then."""
+    best, iteration, test = (history.get(key) for key in (
+        "best_validation_accuracy", "best_iteration", "test_accuracy"))
+    if not is_finite_number(best) or not 0.0 <= best <= 1.0:
+        raise ArgumentError("resume: history best_validation_accuracy {!r} is not a fraction".format(best))
+    if not (iteration is None or is_whole_number(iteration, 0)):
+        raise ArgumentError("resume: history best_iteration {!r} is not a whole number or null".format(iteration))
+    if not (test is None or (is_finite_number(test) and 0.0 <= test <= 1.0)):
+        raise ArgumentError("resume: history test_accuracy {!r} is not a fraction or null".format(test))
 
 
 def _check_shaped(values, shape, name):
