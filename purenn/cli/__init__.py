@@ -1,6 +1,9 @@
 """The command line: `python -m purenn COMMAND ...` (or `purenn COMMAND ...`).
 
     train          train the chapter-1 network, or network2 with the chapter-3 options  (train.py)
+    train3         train the chapter-6 network (network3) of any architecture (--layers) (train3.py)
+    chapter6       one of the book's chapter-6 runs by name                             (train3.py)
+    ensemble       the plurality vote of saved networks                                 (ensemble.py)
     evaluate       the accuracy of a saved network                                      (commands.py)
     baseline       the book's baselines (darkness, SVM)
     expand         write the expanded training set
@@ -25,14 +28,16 @@ import sys
 
 from .. import __version__
 from ..errors import PurennError
-from . import bench, explain, run, train
+from . import bench, ensemble, explain, run, train, train3
 from .commands import COMMANDS
 from .options import Parser
 
 __all__ = ["main", "build_parser"]
 
 #: name -> (add the command's parser, run it as run(args, parser, argv))
-ALL_COMMANDS = dict([("train", (train.add_parser, train.run))] + list(COMMANDS.items())
+ALL_COMMANDS = dict([("train", (train.add_parser, train.run)), ("train3", (train3.add_train3, train3.train3)),
+                     ("chapter6", (train3.add_chapter6, train3.chapter6)),
+                     ("ensemble", (ensemble.add_parser, ensemble.run))] + list(COMMANDS.items())
                     + [("bench", (bench.add_parser, bench.run)), ("run", (run.add_parser, run.run)),
                        ("path", (run.add_path_parser, run.path)), ("explain", (explain.add_parser, explain.run))])
 

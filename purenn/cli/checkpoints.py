@@ -159,20 +159,20 @@ def write_new(wanted, write):
             pass
 
 
-def save_finished(net, path):
-    """Save the trained network to `path` (--save); if that cannot be written,
-    to a new file in the current directory or else the temporary directory,
-    so that the trained network is never lost.  (path written, the OSError
-    that stopped `path`, or None)."""
+def save_finished(net, path, save=save_network):
+    """Save the trained network to `path` (--save) with save(net, path); if
+    that cannot be written, to a new file in the current directory or else the
+    temporary directory, so that the trained network is never lost.  (path
+    written, the OSError that stopped `path`, or None)."""
     try:
-        save_network(net, path)
+        save(net, path)
         return path, None
     except OSError as e:
         failed = e
     for directory in (os.getcwd(), tempfile.gettempdir()):
         try:
             return write_new(os.path.join(directory, "purenn-unsaved-network.json"),
-                             lambda path: save_network(net, path)), failed
+                             lambda path: save(net, path)), failed
         except OSError:
             continue
     return None, failed

@@ -15,18 +15,19 @@ import sys
 import time
 
 from .. import expand_mnist, mnist_average_darkness, mnist_svm, network2
-from ..backends import available_backends, core_status, predictions, resolve_backend
+from ..backends import available_backends, core_status, resolve_backend
 from ..errors import ArgumentError
 from ..files.handwriting import predict as read_digit
 from ..files.pictures import digit_grid, to_terminal, write_png
 from ..mnist_loader import default_validation_size, find_data_dir, image_shape, load_data, load_data_wrapper
 from ..training.progress import Progress
-from .options import (add_backend_option, add_data_option, at_most, backend_detail, check_memory_need,
-                      load_model, non_negative_int, positive_float, positive_int, say)
+from .layers import describe
+from .options import (add_backend_option, add_data_option, at_most, backend_detail, check_memory_need, classify,
+                      load_model, model_shape, non_negative_int, positive_float, positive_int, read_model, say)
 
 __all__ = ["COMMANDS"]
 
-MODEL_HELP = "a network saved by `train --save` (or the book's network2.save)"
+MODEL_HELP = "a network saved by `train --save`, `train3 --save` or `chapter6 --save` (or the book's network2.save)"
 
 #: The most digits misclassified draws in a row (each 64 pixels wide).
 MAX_COLUMNS = 100
@@ -34,9 +35,10 @@ MAX_COLUMNS = 100
 
 def _check_inputs(net, model, data_dir, pixels):
     """ArgumentError naming the model unless it takes images of `pixels` pixels."""
-    if pixels != net.sizes[0]:
+    inputs = model_shape(net)[0]
+    if pixels != inputs:
         raise ArgumentError("{}: the network takes {} inputs, the images in {} have {} pixels".format(
-            model, net.sizes[0], data_dir, pixels))
+            model, inputs, data_dir, pixels))
 
 
 #### evaluate
@@ -53,21 +55,35 @@ def add_evaluate(commands):
 
 
 def evaluate(args, parser, argv):
-    net = network2.load(args.model, backend=args.backend)
+    net = read_model(args.model, args.backend)
     data_dir = find_data_dir(args.data)
     _, validation_data, test_data = load_data_wrapper(data_dir)
     if test_data:
         _check_inputs(net, args.model, data_dir, len(test_data[0][0]))
-    labels = [y for _, y in test_data + validation_data]
-    if labels and max(labels) >= net.sizes[-1]:
+    labels, outputs = [y for _, y in test_data + validation_data], model_shape(net)[1]
+    if labels and max(labels) >= outputs:
         raise ArgumentError("{}: the network has {} outputs, but the images in {} have labels up to {}".format(
-            args.model, net.sizes[-1], data_dir, max(labels)))
-    say("{}: {} {}, backend {}".format(args.model, net.cost.__name__, net.sizes, net.backend))
+            args.model, outputs, data_dir, max(labels)))
+    if isinstance(net, network2.Network):
+        say("{}: {} {}, backend {}".format(args.model, net.cost.__name__, net.sizes, net.backend))
+    else:
+        say("{}: network3 \"{}\", backend {}".format(args.model, describe(net), net.backend))
     for name, data in (("test", test_data), ("validation", validation_data)):
         if data:
-            correct = net.accuracy(data)
+            correct = _correct(net, data)
             say("{:<10} {} / {} ({:.2%})".format(name, correct, len(data), correct / len(data)))
     return 0
+
+
+def _correct(net, data):
+    """How many of data's (x, y) the network classifies as y."""
+    if isinstance(net, network2.Network):
+        return net.accuracy(data)
+    right = 0
+    for guess, (_, y) in zip(classify(net, [x for x, _ in data]), data):
+        if guess == y:
+            right += 1
+    return right
 
 
 #### baseline
@@ -220,7 +236,7 @@ def show(args, parser, argv):
     if args.model:
         net = load_model(args.model, args.backend)
         _check_inputs(net, args.model, data_dir, rows * cols)
-        guesses = predictions(net, [images[i] for i in shown])
+        guesses = classify(net, [images[i] for i in shown])
     for n, i in enumerate(shown):
         title = "test image {}: label {}".format(i, labels[i])
         if guesses is not None:
@@ -253,7 +269,7 @@ def misclassified(args, parser, argv):
         _check_inputs(net, args.model, data_dir, len(test_data[0][0]))
     progress, guesses = Progress(sys.stderr, what="classifying", unit="images"), []
     for begin in range(0, len(test_data), 1000):  # calls big enough for the C core, small enough to report
-        guesses += predictions(net, [x for x, _ in test_data[begin:begin + 1000]])
+        guesses += classify(net, [x for x, _ in test_data[begin:begin + 1000]])
         progress(len(guesses), len(test_data))
     wrong = [(x, "{}->{}".format(y, guess)) for (x, y), guess in zip(test_data, guesses) if guess != y]
     shown = wrong[:args.limit]

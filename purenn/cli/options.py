@@ -9,16 +9,19 @@ import math
 import os
 import time
 
-from .. import network2
-from ..backends import BACKENDS, core_status
+from .. import network2, network3
+from ..backends import BACKENDS, core_status, predictions
 from ..errors import ArgumentError
+from ..files.modelfile import read_json
+from ..files.network3file import is_network3
 from ..files.reading import available_memory as _available_memory
+from ..linalg import argmax
 from ..mnist_loader import find_data_dir, load_data_wrapper
 
 __all__ = ["say", "Parser", "sizes", "whole_number", "positive_int", "at_most", "non_negative_int",
            "positive_float", "non_negative_float", "probability", "backend_name", "backend_list", "add_data_option",
            "add_backend_option", "add_network_options", "backend_detail", "load_data", "check_memory",
-           "check_memory_need", "check_writable", "load_model"]
+           "check_memory_need", "check_writable", "load_model", "read_model", "model_shape", "classify"]
 
 
 def say(text):
@@ -235,10 +238,34 @@ def check_writable(path, option, parser):
 
 def load_model(path, backend):
     """A saved network that reads 28 x 28 digits: 784 inputs, at least 10 outputs."""
-    net = network2.load(path, backend=backend)
-    if net.sizes[0] != 784:
+    net = read_model(path, backend)
+    inputs, outputs = model_shape(net)
+    if inputs != 784:
         raise ArgumentError("{}: the network takes {} inputs, not the 784 pixels of a 28 x 28 digit".format(
-            path, net.sizes[0]))
-    if net.sizes[-1] < 10:
-        raise ArgumentError("{}: the network has {} outputs, fewer than the 10 digits".format(path, net.sizes[-1]))
+            path, inputs))
+    if outputs < 10:
+        raise ArgumentError("{}: the network has {} outputs, fewer than the 10 digits".format(path, outputs))
     return net
+
+
+def read_model(path, backend):
+    """A saved network, of whichever kind its file says: network3's ("format":
+    "purenn-network3"), else network2's (or the chapter-1 network's, or the book's)."""
+    data = read_json(path)
+    if is_network3(data):
+        return network3.network_from_dict(path, data, backend)
+    return network2.network_from_dict(path, data, backend)
+
+
+def model_shape(net):
+    """(inputs, outputs) of a saved network of either kind."""
+    if isinstance(net, network3.Network):
+        return net.layers[0].n_in, net.layers[-1].n_out
+    return net.sizes[0], net.sizes[-1]
+
+
+def classify(net, xs):
+    """The digit `net` (of either kind) sees in each input of xs: its largest output, the first on a tie."""
+    if isinstance(net, network3.Network):
+        return [argmax(net.feedforward(x)) for x in xs]
+    return predictions(net, xs)

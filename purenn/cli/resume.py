@@ -24,7 +24,8 @@ from .checkpoints import DEFAULT_CHECKPOINT
 from .options import say
 
 __all__ = ["StopSignals", "StopNow", "run_command", "save_stopped", "load_resumed", "fingerprint", "RUN_OPTIONS",
-           "NETWORK2_OPTIONS", "DEFAULT_CHECKPOINT", "COST_NAMES", "cost_name", "asks_for_network2", "monitors"]
+           "NETWORK2_OPTIONS", "DEFAULT_CHECKPOINT", "COST_NAMES", "cost_name", "asks_for_network2", "monitors",
+           "acceptable"]
 
 # Options that ask for network2 (chapter 3) rather than the chapter-1 network.
 NETWORK2_OPTIONS = ("cost", "activation", "lmbda", "l1", "init", "dropout", "momentum", "schedule",
@@ -117,16 +118,16 @@ def run_command(options, records, data_dir, datasets):
     return command
 
 
-def save_stopped(keeper, interrupted, signum):
+def save_stopped(keeper, interrupted, signum, command="train"):
     """Save the checkpoint of the run stopped by `signum` (with `keeper`, its
-    RunCheckpoint), say how to resume it; the exit status."""
+    RunCheckpoint), say how to resume it (with `command`); the exit status."""
     path = keeper.write(interrupted)
     name = signal.Signals(signum).name  # training stops only when a signal asked it to
     where = ("before epoch {}".format(interrupted.epoch) if not interrupted.done else
              "in epoch {} after {} of {} training examples".format(interrupted.epoch, interrupted.done,
                                                                     interrupted.n))
     say("stopped by {} {}; saved a checkpoint to {}".format(name, where, path))
-    print("purenn: stopped; resume with: python -m purenn train --resume {}".format(shlex.quote(path)),
+    print("purenn: stopped; resume with: python -m purenn {} --resume {}".format(command, shlex.quote(path)),
           file=sys.stderr)
     return 128 + signum
 
@@ -160,7 +161,7 @@ def _check_options(command, path, actions):
     """Each option a checkpoint records is one `train` would accept: checked by
     the very option types of the command line."""
     for name in RUN_OPTIONS:
-        if not _acceptable(command[name], actions[name]):
+        if not acceptable(command[name], actions[name]):
             raise ModelFileError(path, "its options have --{} {!r}, which train does not take".format(
                 name.replace("_", "-"), command[name]))
     for name in ("data", "data_sha256"):
@@ -168,7 +169,8 @@ def _check_options(command, path, actions):
             raise ModelFileError(path, "its options have {} {!r}, not a string".format(name, command[name]))
 
 
-def _acceptable(value, action):
+def acceptable(value, action):
+    """Whether `value`, recorded in a checkpoint, is one the option `action` (argparse's) would give."""
     if value is None and action.default is None:
         return True
     if action.nargs == 0:  # a flag
