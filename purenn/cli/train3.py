@@ -182,6 +182,11 @@ def _resume(options, parser, argv):
         options[name] = command["options"][name]
     if "data" not in given and "expanded" not in given:
         options["data"] = command.get("data") if isinstance(command.get("data"), str) else None
+    if "save" not in given:
+        save = command.get("save")
+        if save is not None and not isinstance(save, str):
+            raise ModelFileError(path, "its options have --save {!r}, not a file name".format(save))
+        options["save"] = save
     return _Run3Job(options, parser, resumed).run()
 
 
@@ -299,7 +304,8 @@ class _Run3Job:
     def _command(self):
         """The run's options as its checkpoints record them."""
         return {"command": "train3", "options": {name: self.options[name] for name in RUN3_OPTIONS},
-                "data": os.path.abspath(self.data_dir), "data_sha256": self._fingerprint()}
+                "data": os.path.abspath(self.data_dir), "data_sha256": self._fingerprint(),
+                "save": self.options["save"] and os.path.abspath(self.options["save"])}
 
     def _finish(self, net, keeper):
         options = self.options
