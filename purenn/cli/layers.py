@@ -114,7 +114,8 @@ def _setting(layer, item):
     elif name == "init" and layer["kind"] == "fc" and value in ("n_in", "n_out"):
         layer["init"] = value
     else:
-        raise ValueError("{!r} is not a setting of a {} layer ({})".format(item, layer["kind"], _SETTINGS[layer["kind"]]))
+        raise ValueError("{!r} is not a setting of a {} layer ({})".format(
+            item, layer["kind"], _SETTINGS[layer["kind"]]))
 
 
 _SETTINGS = {"conv": "pool:PHxPW, sigmoid, relu, tanh, linear",

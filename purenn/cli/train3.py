@@ -24,7 +24,7 @@ from ..training import checkpoint
 from ..training.progress import Progress
 from .checkpoints import DEFAULT_CHECKPOINT, DEFAULT_MINUTES, RunCheckpoint, save_finished
 from .layers import SYNTAX, build_layers, describe, parse_layers
-from .options import (Parser, add_backend_option, backend_detail, check_writable, non_negative_float,
+from .options import (Parser, add_backend_option, backend_detail, check_memory_need, check_writable, non_negative_float,
                       non_negative_int, positive_float, positive_int, say)
 from .resume import StopSignals, acceptable, fingerprint, save_stopped
 
@@ -51,6 +51,10 @@ RUN3_OPTIONS = ("layers", "epochs", "mini_batch_size", "eta", "lmbda", "seed", "
                 "test_limit", "validation_size")
 RESUME_MAY_CHANGE = ("resume", "backend", "quiet", "data", "expanded", "save", "checkpoint", "checkpoint_every")
 
+# What a weight costs at the peak of training (as train's --sizes: cli/options.py), a float and its pointer
+# in the layers, the gradient and the C core's packed copy.
+_BYTES_PER_PARAMETER = 128
+
 _EXPAND_HINT = "write it with `python -m purenn expand --out DIR` and give --expanded DIR"
 
 
@@ -58,6 +62,18 @@ def layers_option(text):
     """--layers: parse_layers, keeping the text (a checkpoint records it as given)."""
     parse_layers(text)
     return text
+
+
+def _parameters(layers):
+    """How many weights and biases the layers (not yet drawn) will hold."""
+    count = 0
+    for layer in layers:
+        if isinstance(layer, network3.ConvPoolLayer):
+            n_filters, maps, fh, fw = layer.filter_shape
+            count += n_filters * maps * fh * fw + n_filters
+        else:
+            count += layer.n_in * layer.n_out + layer.n_out
+    return count
 
 
 #### The options
@@ -271,6 +287,8 @@ class _Run3Job:
                                   max(classes, 10))
         except ArgumentError as e:
             self.parser.error("argument --layers: {}".format(e))
+        check_memory_need(_parameters(layers) * _BYTES_PER_PARAMETER, "argument --layers: {:,} weights and "
+                          "biases".format(_parameters(layers)), "give smaller layers", self.parser)
         if self.resumed is None:
             return network3.Network(layers, options["mini_batch_size"], seed=options["seed"],
                                     backend=options["backend"])

@@ -185,7 +185,7 @@ def _numbers(filename, values, shape, where):
         raise ModelFileError(filename, "{}: expected {} numbers, got {}".format(where, shape[0], _length(values)))
     for i, v in enumerate(values):
         if not is_finite_number(v):
-            raise ModelFileError(filename, "{}[{}] is {}, not a finite number".format(where, i, _short(v)))
+            raise ModelFileError(filename, "{}[{}] is {!r}, not a finite number".format(where, i, _short(v)))
     return [float(v) for v in values]
 
 
@@ -199,11 +199,14 @@ def _json_type(value):
 
 
 def _short(value):
-    """value for a message: its repr, cut to 40 characters."""
+    """value for a message's {!r}: itself, or if its repr is long a stand-in whose repr is cut to 33 characters."""
     text = repr(value)
-    return text if len(text) < 40 else _Cut(text[:30] + "...")
+    return value if len(text) < 40 else _Cut(text[:30] + "...")
 
 
-class _Cut(str):
+class _Cut:
+    def __init__(self, text):
+        self.text = text
+
     def __repr__(self):
-        return str(self)
+        return self.text
