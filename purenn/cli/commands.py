@@ -45,8 +45,8 @@ def _check_inputs(net, model, data_dir, pixels):
 
 def add_evaluate(commands):
     evaluate = commands.add_parser("evaluate", help="accuracy of a saved network on the test and validation data",
-                                   description="Load a network saved by `train --save` (or by the book's "
-                                               "network2.save) and print its accuracy on the test and "
+                                   description="Load a network saved by `train --save`, `train3 --save` (or by "
+                                               "the book's network2.save) and print its accuracy on the test and "
                                                "validation images.")
     evaluate.add_argument("model", metavar="MODEL", help="the saved network (JSON)")
     add_data_option(evaluate)
