@@ -155,6 +155,8 @@ def test_chapter6_lists_the_books_runs_and_runs_one_with_overrides(tiny_mnist, t
     (["train3"], "argument --layers: give the layers"),
     (["train3", "--layers", "fc:10; softmax", "--eta", "-1"], "argument --eta: -1 is not a positive finite number"),
     (["train3", "--layers", "fc:10; softmax", "--save", "no/such/dir/x.json"], "argument --save: the directory"),
+    (["train3", "--layers", "fc:10; softmax", "--validation-size", "0", "--train-limit", "100"],
+     "argument --validation-size: 0 validation images in "),
     (["chapter6", "conv2-relu-expanded"], "argument --expanded: the run conv2-relu-expanded trains on the expanded"),
     (["chapter6", "conv9"], "argument NAME: invalid choice: 'conv9'"),
     (["chapter6"], "give the run's NAME"),

@@ -56,7 +56,10 @@ separated by ",":
 An activation is one of sigmoid (the default), relu, tanh, linear.  The
 first layer reads the images as 1 x rows x columns; each next layer reads
 the previous one's output, so the input sizes are never written.  E.g. the
-book's chapter-6 network with two convolutional layers:"""
+book's chapter-6 network with two convolutional layers:
+
+    --layers "conv:20x5x5,relu; conv:40x5x5,relu; fc:100,relu; softmax"
+"""
 
 _EXAMPLE = "e.g. \"conv:20x5x5,pool:2x2,relu; fc:100,relu,dropout:0.5; softmax\""
 

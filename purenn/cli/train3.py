@@ -270,6 +270,13 @@ class _Run3Job:
         self.training = (training[0][:options["train_limit"]], training[1][:options["train_limit"]])
         self.validation, self.test = ((images[:options["test_limit"]], labels[:options["test_limit"]])
                                       for images, labels in (validation, test))
+        m = options["mini_batch_size"]
+        for data, name, option in ((self.training, "training", "--train-limit"),
+                                   (self.validation, "validation", "--validation-size"),
+                                   (self.test, "test", "--test-limit")):
+            if len(data[0]) < m:
+                self.parser.error("argument {}: {} {} images in {}, fewer than one mini-batch of {}".format(
+                    option, len(data[0]), name, self.data_dir, m))
         self.digest = None
         if self.resumed is not None and self._fingerprint() != self.resumed.command["data_sha256"]:
             raise ModelFileError(options["resume"], "the images in {} are not the ones this run started with; "
