@@ -136,7 +136,7 @@ def _forward(net, X, n, want_out):
     if n:
         check_status(lib.pn3_feedforward(layout.net, ptr("double[]", params), ptr("double[]", X), n,
                                          ptr("double[]", out) if want_out else ffi.NULL,
-                                         ptr("int64_t[]", labels)), "feedforward")
+                                         ptr("int64_t[]", labels), net.threads), "feedforward")
     return out, labels
 
 
@@ -165,14 +165,14 @@ def _masks(net, layout, masks, n):
     return bytes(out)
 
 
-def _train(layout, params, X, Y, order, batch, masks, eta, lmbda, num_training_batches):
+def _train(layout, params, X, Y, order, batch, masks, eta, lmbda, num_training_batches, threads, want_costs=True):
     n_batches = len(order) // batch
-    costs = array("d", [0.0]) * n_batches
+    costs = array("d", [0.0]) * n_batches if want_costs else None
     check_status(lib.pn3_train(layout.net, ptr("double[]", params), ptr("double[]", X), ptr("int64_t[]", Y),
                                ptr("int64_t[]", order), n_batches, batch,
                                ptr("uint8_t[]", masks) if masks is not None else ffi.NULL,
-                               float(eta), float(lmbda), num_training_batches, ptr("double[]", costs)),
-                 "training")
+                               float(eta), float(lmbda), num_training_batches,
+                               ptr("double[]", costs) if want_costs else ffi.NULL, threads), "training")
     return costs
 
 
@@ -186,7 +186,7 @@ def update_mini_batch(net, xs, ys, eta, lmbda, num_training_batches, masks):
     params = array("d", params)  # a copy: the cached form stays that of the layers' lists until stored
     X, Y = _images(net, xs, "xs"), _labels(net, list(ys), "ys")
     cost = _train(layout, params, X, Y, array("q", range(len(xs))), len(xs), _masks(net, layout, masks, len(xs)),
-                  eta, lmbda, num_training_batches)[0]
+                  eta, lmbda, num_training_batches, net.threads)[0]
     layout.unpack(params)
     _store(net, layout, params)
     return cost
@@ -203,10 +203,12 @@ class Trainer:
         self.params = array("d", params)  # a copy: the cached form stays that of the layers' lists
 
     def update_mini_batch(self, batch, eta, lmbda, num_training_batches, masks):
-        """The mini-batch of the positions `batch` into the training data; its cost."""
+        """The SGD step of the mini-batch of the positions `batch` into the
+        training data (SGD does not use its cost, so it is not computed)."""
         order = array("q", batch)
-        return _train(self.layout, self.params, self.X, self.Y, order, len(order),
-                      _masks(self.net, self.layout, masks, len(order)), eta, lmbda, num_training_batches)[0]
+        _train(self.layout, self.params, self.X, self.Y, order, len(order),
+               _masks(self.net, self.layout, masks, len(order)), eta, lmbda, num_training_batches,
+               self.net.threads, want_costs=False)
 
     def end_epoch(self):
         self.layout.unpack(self.params)
