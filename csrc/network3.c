@@ -184,6 +184,23 @@ static inline __attribute__((always_inline)) void convolve_block3(const double *
     memcpy(out + 2 * F + f, &t2a, sizeof t2a), memcpy(out + 2 * F + f + 4, &t2b, sizeof t2b);
     memcpy(out + 3 * F + f, &t3a, sizeof t3a), memcpy(out + 3 * F + f + 4, &t3b, sizeof t3b);
 }
+
+/* The same for 4 filters from f (a layer's last few). */
+static inline __attribute__((always_inline)) void convolve_block4_3(const double *restrict x,
+                                                                    const double *restrict wFT, int64_t Q,
+                                                                    int64_t F, int64_t f, double *restrict out)
+{
+    v4d3 t0 = {0.0, 0.0, 0.0, 0.0}, t1 = t0, t2 = t0, t3 = t0;
+    for (int64_t q = 0; q < Q; q++) {
+        v4d3 w;
+        memcpy(&w, wFT + q * F + f, sizeof w);
+        double x0 = x[q], x1 = x[Q + q], x2 = x[2 * Q + q], x3 = x[3 * Q + q];
+        v4d3 b0 = {x0, x0, x0, x0}, b1 = {x1, x1, x1, x1}, b2 = {x2, x2, x2, x2}, b3 = {x3, x3, x3, x3};
+        t0 += b0 * w, t1 += b1 * w, t2 += b2 * w, t3 += b3 * w;
+    }
+    memcpy(out + f, &t0, sizeof t0), memcpy(out + F + f, &t1, sizeof t1);
+    memcpy(out + 2 * F + f, &t2, sizeof t2), memcpy(out + 3 * F + f, &t3, sizeof t3);
+}
 #define BLOCKS3 1
 #endif
 
@@ -218,20 +235,22 @@ static void convolve_rest3(const double *x, const double *wFT, int64_t Q, int64_
  * inputs left out -- computed KB3 positions and FB3 filters at a time. */
 WIDE static void convolve3(const layer3 *L, const double *restrict cols, double *restrict conv)
 {
-    int64_t F = L->F, Q = L->Q, K = L->K, k = 0, blocked = 0;
+    int64_t F = L->F, Q = L->Q, K = L->K, k = 0;
 #ifdef BLOCKS3
-    blocked = all_finite3(L->finite, F) ? F - F % FB3 : 0;
-#endif
+    int64_t blocked = all_finite3(L->finite, F) ? F - F % 4 : 0;  /* the filters done in blocks */
     for (; k + KB3 <= K && blocked > 0; k += KB3) {
-#ifdef BLOCKS3
-        for (int64_t f = 0; f < blocked; f += FB3) {
+        int64_t f = 0;
+        for (; f + FB3 <= blocked; f += FB3) {
             convolve_block3(cols + k * Q, L->wFT, Q, F, f, conv + k * F);
         }
-#endif
+        for (; f < blocked; f += 4) {
+            convolve_block4_3(cols + k * Q, L->wFT, Q, F, f, conv + k * F);
+        }
         for (int i = 0; i < KB3 && blocked < F; i++) {
             convolve_rest3(cols + (k + i) * Q, L->wFT, Q, F, blocked, conv + (k + i) * F);
         }
     }
+#endif
     for (; k < K; k++) {
         convolve_rest3(cols + k * Q, L->wFT, Q, F, 0, conv + k * F);
     }
