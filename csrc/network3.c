@@ -73,6 +73,7 @@ typedef struct {
                         * a conv layer's dC/dinput, channels last (convolve_backward_input3) */
     double *grad;      /* most: dC/d(a layer's input) */
     double *acc;       /* most: a thread's running sums in phase B */
+    double *x;         /* n_in of the first layer: the example's input, from pixels */
     double cost;
 } pass3;
 
@@ -452,6 +453,7 @@ static void lay_out3(net3 *N, carve3 *c, int with_gradient)
         P->conv = take3(c, N->conv_most, sizeof(double));
         P->grad = take3(c, N->most, sizeof(double));
         P->acc = take3(c, N->most, sizeof(double));
+        P->x = take3(c, N->L[0].n_in, sizeof(double));
     }
 }
 
@@ -592,7 +594,8 @@ typedef struct job3 {
     barrier3 barrier;
     net3 *N;
     double *params;
-    const double *X;
+    const double *X;   /* n x n_in inputs, or NULL when X8 holds them */
+    const uint8_t *X8; /* n x n_in pixels (input = byte / 256), or NULL */
     const int64_t *Y, *order;
     const uint8_t *masks;
     int64_t n, n_batches, batch, num_training_batches;
@@ -657,6 +660,17 @@ static void share3(int64_t n, int64_t t, int64_t T, int64_t *lo, int64_t *hi)
     *hi = n * (t + 1) / T;
 }
 
+/* Example `row`'s input: a row of X, or its pixels as doubles in P->x. */
+static const double *input3(const job3 *J, pass3 *P, int64_t row)
+{
+    int64_t n_in = J->N->L[0].n_in;
+    if (J->X8 == NULL) {
+        return J->X + row * n_in;
+    }
+    pn_pixels_to_doubles(J->X8 + row * n_in, n_in, P->x);
+    return P->x;
+}
+
 /* ---- feedforward ---------------------------------------------------------------- */
 
 /* Twin of network3.Network.feedforward: the output (the last layer's a) in use. */
@@ -677,10 +691,10 @@ static const double *feedforward3(net3 *N, pass3 *P, const double *params, const
 static void feedforward_job3(job3 *J, int64_t t)
 {
     net3 *N = J->N;
-    int64_t n_in = N->L[0].n_in, n_out = N->L[N->n_layers - 1].n_out, lo, hi;
+    int64_t n_out = N->L[N->n_layers - 1].n_out, lo, hi;
     share3(J->n, t, J->T, &lo, &hi);
     for (int64_t i = lo; i < hi; i++) {
-        const double *a = feedforward3(N, &N->P[t], J->params, J->X + i * n_in);
+        const double *a = feedforward3(N, &N->P[t], J->params, input3(J, &N->P[t], i));
         if (J->out != NULL) {
             memcpy(J->out + i * n_out, a, sizeof(double) * (size_t)n_out);
         }
@@ -690,8 +704,8 @@ static void feedforward_job3(job3 *J, int64_t t)
     }
 }
 
-int pn3_feedforward(const pn_net3 *net, const double *params, const double *X, int64_t n, double *out,
-                    int64_t *labels, int64_t threads)
+int pn3_feedforward(const pn_net3 *net, const double *params, const double *X, const uint8_t *X8, int64_t n,
+                    double *out, int64_t *labels, int64_t threads)
 {
     net3 N;
     threads = threads < 1 ? 1 : threads > MAX_THREADS3 ? MAX_THREADS3 : threads;
@@ -700,7 +714,7 @@ int pn3_feedforward(const pn_net3 *net, const double *params, const double *X, i
         return status;
     }
     refresh_all3(&N, params);
-    job3 job = {.run = feedforward_job3, .N = &N, .params = (double *)params, .X = X, .n = n, .out = out,
+    job3 job = {.run = feedforward_job3, .N = &N, .params = (double *)params, .X = X, .X8 = X8, .n = n, .out = out,
                 .labels = labels};
     run_job3(&job, threads);
     free(N.block);
@@ -879,11 +893,10 @@ WIDE static void dense_step3(job3 *J, int64_t l, int64_t k0, int64_t k1, int64_t
 static void train_job3(job3 *J, int64_t t)
 {
     net3 *N = J->N;
-    int64_t n_in = N->L[0].n_in;
     for (int64_t mb = 0; mb < J->n_batches; mb++) {
         for (int64_t e = t; e < J->batch; e += J->T) {
             int64_t row = J->order[mb * J->batch + e];
-            backprop3(N, &N->P[e], J->params, J->X + row * n_in, J->Y[row],
+            backprop3(N, &N->P[e], J->params, input3(J, &N->P[e], row), J->Y[row],
                       J->masks == NULL ? NULL : J->masks + (mb * J->batch + e) * N->mask_count);
         }
         if (t == 0 && J->costs != NULL) {  /* the weights before this step */
@@ -912,8 +925,8 @@ static void train_job3(job3 *J, int64_t t)
     }
 }
 
-int pn3_train(const pn_net3 *net, double *params, const double *X, const int64_t *Y, const int64_t *order,
-              int64_t n_batches, int64_t batch, const uint8_t *masks, double eta, double lmbda,
+int pn3_train(const pn_net3 *net, double *params, const double *X, const uint8_t *X8, const int64_t *Y,
+              const int64_t *order, int64_t n_batches, int64_t batch, const uint8_t *masks, double eta, double lmbda,
               int64_t num_training_batches, double *costs, int64_t threads)
 {
     net3 N;
@@ -926,7 +939,8 @@ int pn3_train(const pn_net3 *net, double *params, const double *X, const int64_t
         return status;
     }
     refresh_all3(&N, params);
-    job3 job = {.run = train_job3, .N = &N, .params = params, .X = X, .Y = Y, .order = order, .masks = masks,
+    job3 job = {.run = train_job3, .N = &N, .params = params, .X = X, .X8 = X8, .Y = Y, .order = order,
+                .masks = masks,
                 .n_batches = n_batches, .batch = batch, .num_training_batches = num_training_batches,
                 .eta = eta, .lmbda = lmbda, .costs = costs};
     run_job3(&job, threads);

@@ -179,6 +179,63 @@ def test_the_c_core_trains_and_answers_in_the_layers_own_lists(built):
                                                                                        net.layers[1].b]))
 
 
+#### Threads, and the blocked paths of the core's convolution
+
+def _wide(backend, threads=None):
+    """13 then 12 filters (blocks of 8 and 4, and one left over), 56 and 6 conv positions
+    (blocks of 4, and a remainder), a second conv layer of 13 input maps."""
+    return Network([ConvPoolLayer((13, 1, 3, 3), (5, 1, 9, 10), (2, 2), activation_fn=ReLU),   # -> 13 x 3 x 4
+                    ConvPoolLayer((12, 13, 2, 2), (5, 13, 3, 4), (1, 1), activation_fn=tanh),  # -> 12 x 2 x 3
+                    FullyConnectedLayer(72, 9, activation_fn=sigmoid, p_dropout=0.3),
+                    SoftmaxLayer(9, 4, p_dropout=0.2)], 5, seed=13, backend=backend, threads=threads)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 5])
+def test_the_c_core_gives_the_same_bits_on_any_number_of_threads(built, threads):
+    nets = [_wide("reference"), _wide("c", threads)]
+    for net in nets:
+        _randomise(net, 14)
+    assert nets[1].threads == threads
+    xs, ys = _data(90, 20, 4, seed=15)
+    for start in range(0, 20, 5):
+        costs = [net.update_mini_batch(xs[start:start + 5], ys[start:start + 5], 0.3, 0.2, 4) for net in nets]
+        assert costs[1].hex() == costs[0].hex()
+    _assert_same(nets, xs)
+    assert nets[1].accuracy((xs, ys)) == nets[0].accuracy((xs, ys))
+
+
+def test_non_finite_weights_give_the_references_numbers_on_the_c_core(built):
+    # An infinite filter weight: the core's convolution leaves zero inputs out,
+    # as the reference does (0 * inf would be NaN), and so does the filters'
+    # gradient once dC/dz is infinite or NaN.
+    nets = [_wide("reference"), _wide("c", 2)]
+    for net in nets:
+        _randomise(net, 16)
+        net.layers[0].w[4][0][1][1] = float("inf")
+        net.layers[1].w[2][5][0][1] = float("-inf")
+        net.layers[2].w[3] = [1e308] * 72
+    xs, ys = _data(90, 10, 4, seed=17)
+    for start in range(0, 10, 5):
+        for net in nets:
+            net.update_mini_batch(xs[start:start + 5], ys[start:start + 5], 0.3)
+    reference, c = (_hexes(net) for net in nets)
+    assert c == reference and "nan" in reference
+
+
+def test_an_infinite_gradient_leaves_the_weights_of_zero_inputs_alone_on_the_c_core(built):
+    # The pool's winner sees (0.5, 0.0); dC/dz is +inf (the softmax's weights
+    # overflow the sum): the weight on 0.5 goes to -inf, the one on 0.0 keeps
+    # its value, as in the reference, which leaves zero inputs out (inf * 0 is NaN).
+    nets = _twins(lambda backend: Network([ConvPoolLayer((1, 1, 1, 2), (1, 1, 1, 3), (1, 2), activation_fn=linear),
+                                           SoftmaxLayer(1, 2)], 1, seed=0, backend=backend))
+    for net in nets:
+        net.layers[0].w[0][0][0][:], net.layers[0].b[:] = [0.5, 0.5], [0.0]
+        net.layers[1].w, net.layers[1].b = [[-1e308], [1e308]], [0.0, 0.0]
+        net.update_mini_batch([[0.5, 0.0, 0.0]], [0], 1.0)
+    assert [v.hex() for v in nets[0].layers[0].w[0][0][0]] == [(0.5).hex(), float("-inf").hex()]  # flipped
+    assert _hexes(nets[1]) == _hexes(nets[0])
+
+
 #### Choosing the core
 
 def test_auto_and_none_choose_the_c_core_when_built(built, monkeypatch):

@@ -117,7 +117,18 @@ def _store(net, layout, params):
 
 
 def _images(net, xs, name):
-    return pack_rows(list(xs), net.layers[0].n_in, name)
+    """The inputs as C takes them, (X, X8): X8 their pixels' bytes when every one is
+    an mnist_loader.Image of the right length (an eighth of the memory of
+    doubles; C divides each byte by 256 as PIXEL_VALUES does), else X the numbers."""
+    xs, n_in = list(xs), net.layers[0].n_in
+    if xs and all(getattr(x, "pixels", None) is not None and len(x) == n_in for x in xs):
+        return None, b"".join(x.pixels for x in xs)
+    return pack_rows(xs, n_in, name), None
+
+
+def _inputs(images):
+    X, X8 = images
+    return (ptr("double[]", X) if X is not None else ffi.NULL), (ptr("uint8_t[]", X8) if X8 is not None else ffi.NULL)
 
 
 def _labels(net, ys, name):
@@ -134,7 +145,7 @@ def _forward(net, X, n, want_out):
     out = array("d", [0.0]) * (n * n_out) if want_out else None
     labels = array("q", [0]) * n
     if n:
-        check_status(lib.pn3_feedforward(layout.net, ptr("double[]", params), ptr("double[]", X), n,
+        check_status(lib.pn3_feedforward(layout.net, ptr("double[]", params), *_inputs(X), n,
                                          ptr("double[]", out) if want_out else ffi.NULL,
                                          ptr("int64_t[]", labels), net.threads), "feedforward")
     return out, labels
@@ -168,7 +179,7 @@ def _masks(net, layout, masks, n):
 def _train(layout, params, X, Y, order, batch, masks, eta, lmbda, num_training_batches, threads, want_costs=True):
     n_batches = len(order) // batch
     costs = array("d", [0.0]) * n_batches if want_costs else None
-    check_status(lib.pn3_train(layout.net, ptr("double[]", params), ptr("double[]", X), ptr("int64_t[]", Y),
+    check_status(lib.pn3_train(layout.net, ptr("double[]", params), *_inputs(X), ptr("int64_t[]", Y),
                                ptr("int64_t[]", order), n_batches, batch,
                                ptr("uint8_t[]", masks) if masks is not None else ffi.NULL,
                                float(eta), float(lmbda), num_training_batches,
