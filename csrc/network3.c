@@ -925,25 +925,70 @@ static void train_job3(job3 *J, int64_t t)
     }
 }
 
+/* A network's training workspace, made once for a run of SGD (pn3_work_new). */
+struct pn3_work {
+    net3 N;
+    int64_t batch, threads;
+};
+
+pn3_work *pn3_work_new(const pn_net3 *net, int64_t batch, int64_t threads)
+{
+    if (batch < 1) {
+        return NULL;
+    }
+    pn3_work *work = malloc(sizeof *work);
+    if (work == NULL) {
+        return NULL;
+    }
+    threads = threads < 1 ? 1 : threads > batch ? batch : threads > MAX_THREADS3 ? MAX_THREADS3 : threads;
+    work->batch = batch, work->threads = threads;
+    if (net3_init(&work->N, net, batch > threads ? batch : threads, 1) != 0) {
+        free(work);
+        return NULL;
+    }
+    return work;
+}
+
+void pn3_work_free(pn3_work *work)
+{
+    if (work != NULL) {
+        free(work->N.block);
+        free(work);
+    }
+}
+
+int pn3_work_train(pn3_work *work, double *params, const double *X, const uint8_t *X8, const int64_t *Y,
+                   const int64_t *order, int64_t n_batches, const uint8_t *masks, double eta, double lmbda,
+                   int64_t num_training_batches, double *costs)
+{
+    if (n_batches < 0 || num_training_batches < 1) {
+        return -3;
+    }
+    refresh_all3(&work->N, params);
+    job3 job = {.run = train_job3, .N = &work->N, .params = params, .X = X, .X8 = X8, .Y = Y, .order = order,
+                .masks = masks, .n_batches = n_batches, .batch = work->batch,
+                .num_training_batches = num_training_batches, .eta = eta, .lmbda = lmbda, .costs = costs};
+    run_job3(&job, work->threads);
+    return 0;
+}
+
 int pn3_train(const pn_net3 *net, double *params, const double *X, const uint8_t *X8, const int64_t *Y,
               const int64_t *order, int64_t n_batches, int64_t batch, const uint8_t *masks, double eta, double lmbda,
               int64_t num_training_batches, double *costs, int64_t threads)
 {
-    net3 N;
     if (batch < 1 || n_batches < 0 || num_training_batches < 1) {
         return -3;
     }
-    threads = threads < 1 ? 1 : threads > batch ? batch : threads;
-    int status = net3_init(&N, net, batch > threads ? batch : threads, 1);
+    int status = read_layers3(&(net3){0}, net);
     if (status != 0) {
         return status;
     }
-    refresh_all3(&N, params);
-    job3 job = {.run = train_job3, .N = &N, .params = params, .X = X, .X8 = X8, .Y = Y, .order = order,
-                .masks = masks,
-                .n_batches = n_batches, .batch = batch, .num_training_batches = num_training_batches,
-                .eta = eta, .lmbda = lmbda, .costs = costs};
-    run_job3(&job, threads);
-    free(N.block);
-    return 0;
+    pn3_work *work = pn3_work_new(net, batch, threads);
+    if (work == NULL) {
+        return -1;
+    }
+    status = pn3_work_train(work, params, X, X8, Y, order, n_batches, masks, eta, lmbda, num_training_batches,
+                            costs);
+    pn3_work_free(work);
+    return status;
 }

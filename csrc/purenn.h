@@ -133,6 +133,17 @@ int pn3_feedforward(const pn_net3 *net, const double *params, const double *X, c
 int pn3_train(const pn_net3 *net, double *params, const double *X, const uint8_t *X8, const int64_t *Y,
               const int64_t *order, int64_t n_batches, int64_t batch, const uint8_t *masks, double eta, double lmbda,
               int64_t num_training_batches, double *costs, int64_t threads);
+/* A training workspace for pn3_work_train: the layers read and every buffer of a
+ * mini-batch of `batch` examples on `threads` threads allocated, once for a run.
+ * NULL when out of memory, or for a bad layer count or batch < 1. */
+typedef struct pn3_work pn3_work;
+pn3_work *pn3_work_new(const pn_net3 *net, int64_t batch, int64_t threads);
+/* Frees a workspace (NULL: nothing). */
+void pn3_work_free(pn3_work *work);
+/* pn3_train's work with the workspace's network, batch and threads. */
+int pn3_work_train(pn3_work *work, double *params, const double *X, const uint8_t *X8, const int64_t *Y,
+                   const int64_t *order, int64_t n_batches, const uint8_t *masks, double eta, double lmbda,
+                   int64_t num_training_batches, double *costs);
 
 /* ---- svm.c: the SVM baseline -------------------------------------------------- */
 

@@ -204,22 +204,34 @@ def update_mini_batch(net, xs, ys, eta, lmbda, num_training_batches, masks):
 
 
 class Trainer:
-    """One SGD run in C: the training images and labels packed once; each
-    mini-batch a call on them; the weights put back into the layers by end_epoch()."""
+    """One SGD run in C: the training images and labels packed once, and a
+    workspace for its mini-batches made once (pn3_work_new); each mini-batch a
+    call on them; the weights put back into the layers by end_epoch()."""
 
     def __init__(self, net, xs, ys):
         self.net = net
-        self.X, self.Y = _images(net, xs, "training_data images"), _labels(net, ys, "training_data labels")
+        self.images = _images(net, xs, "training_data images")
+        self.Y = _labels(net, ys, "training_data labels")
         self.layout, params = _params(net)
         self.params = array("d", params)  # a copy: the cached form stays that of the layers' lists
+        work = lib.pn3_work_new(self.layout.net, net.mini_batch_size, net.threads)
+        if work == ffi.NULL:
+            raise MemoryError("the C core's workspace for network3's training")
+        self.work = ffi.gc(work, lib.pn3_work_free)
+        self.pointers = (ptr("double[]", self.params),) + _inputs(self.images) + (ptr("int64_t[]", self.Y),)
 
     def update_mini_batch(self, batch, eta, lmbda, num_training_batches, masks):
         """The SGD step of the mini-batch of the positions `batch` into the
         training data (SGD does not use its cost, so it is not computed)."""
         order = array("q", batch)
-        _train(self.layout, self.params, self.X, self.Y, order, len(order),
-               _masks(self.net, self.layout, masks, len(order)), eta, lmbda, num_training_batches,
-               self.net.threads, want_costs=False)
+        masks = _masks(self.net, self.layout, masks, len(order))
+        if len(order) != self.net.mini_batch_size:
+            _train(self.layout, self.params, self.images, self.Y, order, len(order), masks, eta, lmbda,
+                   num_training_batches, self.net.threads, want_costs=False)
+            return
+        check_status(lib.pn3_work_train(self.work, *self.pointers, ptr("int64_t[]", order), 1,
+                                        ptr("uint8_t[]", masks) if masks is not None else ffi.NULL,
+                                        float(eta), float(lmbda), num_training_batches, ffi.NULL), "training")
 
     def end_epoch(self):
         self.layout.unpack(self.params)
