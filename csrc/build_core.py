@@ -35,7 +35,7 @@ def _compile_args():
     # (it never reorders one sum without -ffast-math); its "dynamic" cost
     # model lets it do so for loops whose length is only known at run time.
     return ["-O2", "-ffp-contract=off", "-fno-fast-math", "-std=c99",
-            "-ftree-vectorize", "-fvect-cost-model=dynamic"] + extra
+            "-ftree-vectorize", "-fvect-cost-model=dynamic", "-pthread"] + extra
 
 
 ffibuilder = FFI()
@@ -46,7 +46,7 @@ ffibuilder.set_source(
     sources=[os.path.relpath(os.path.join(HERE, name)) for name in SOURCES],
     include_dirs=[HERE],
     extra_compile_args=_compile_args(),
-    extra_link_args=os.environ.get("PURENN_LDFLAGS", "").split(),
+    extra_link_args=([] if sys.platform == "win32" else ["-pthread"]) + os.environ.get("PURENN_LDFLAGS", "").split(),
     libraries=[] if sys.platform == "win32" else ["m"],
 )
 

@@ -3,45 +3,85 @@
  * public pn3_param_count, pn3_mask_count, pn3_feedforward and pn3_train.
  * Their Python twins are in purenn/network3.py.
  *
- * Each function mirrors its Python twin loop for loop: the same operations in
- * the same order, every sum added in the same order (purenn.h says more).
- * A layer's parameters (purenn.h): a conv-pool layer's w as the reference's
- * w[f][ch][u][v] row-major (F x C x fh x fw), then b (F); a dense layer's w
- * transposed, wT (n_in x n_out), as network.c keeps it, then b (n_out).
+ * Each function mirrors its Python twin: the same operations, every sum added
+ * in the same order (purenn.h says more).  What differs is only where the
+ * work is done, never the order of one sum:
+ *
+ *   phase A, per example (threads take examples): the forward pass, and the
+ *     backward pass of dC/dz (delta) down the layers -- each example's own;
+ *   phase B, per parameter (threads take filters and input rows): each
+ *     weight's dC/dw, its terms added over the examples in order and, within
+ *     an example, over the pools in order -- the order in which the
+ *     reference's backprop adds them into nabla one example after another --
+ *     then the SGD step of that weight.
+ *
+ * So the numbers are the same whatever the number of threads.  A conv-pool
+ * layer keeps, per example, the input patch of every convolution position
+ * ("cols", in the sum's order ch, u, v) and its weights re-laid in that order
+ * (wF, and wFT transposed so that the filters are side by side): the
+ * convolution of a position then runs across the filters, each filter's sum
+ * still over ch, u, v ascending.
+ *
+ * Layout of a layer's parameters (purenn.h): a conv-pool layer's w as the
+ * reference's w[f][ch][u][v] row-major (F x C x fh x fw), then b (F); a dense
+ * layer's w transposed, wT (n_in x n_out), as network.c keeps it, then b (n_out).
  */
+#define _POSIX_C_SOURCE 200809L
 #include "internal.h"
 
+#ifndef _WIN32
+#include <pthread.h>
+#define PN3_THREADS 1
+#endif
+
 #define MAX_LAYERS3 64
+#define MAX_THREADS3 64
 #define FIELDS3 12   /* per layer in pn_net3.layers: kind, activation, n_in, n_out, F, C, H, W, fh, fw, ph, pw */
 
 /* One layer as read from pn_net3, with its derived sizes. */
 typedef struct {
     int64_t kind, act, n_in, n_out;
     int64_t F, C, H, W, fh, fw, ph, pw, oh, ow;  /* conv-pool only */
+    int64_t K, Q;      /* conv-pool: oh*ow convolution positions; C*fh*fw inputs in a patch */
     int64_t n_w;       /* its weights: F*C*fh*fw, or n_in*n_out */
     int64_t offset;    /* where its w begin in params; its b follow */
     double p;          /* p_dropout (dense layers only) */
     int64_t mask_at;   /* where its mask begins in one example's masks, or -1 */
+    double *wF;        /* conv: F x Q, wF[f*Q + (ch*fh + u)*fw + v] = w[f][ch][fh-1-u][fw-1-v] */
+    double *wFT;       /* conv: Q x F, wF transposed */
+    double *wC;        /* conv: F x fh x fw x C, wC[f][u][v][ch] = wF[f][ch][u][v] (channels last) */
+    double *gF;        /* conv, training: F x Q, the mini-batch's dC/dw laid out as wF; then F, dC/db */
+    uint8_t *finite;   /* conv: F, whether each filter's weights are all finite */
 } layer3;
 
 /* One layer's part of one example's pass. */
 typedef struct {
     const double *in;  /* its input as used: the layer below's a, or kept (after dropout) */
-    double *kept;      /* n_in: the input after dropout */
+    double *kept;      /* dense: n_in, the input after dropout */
+    double *cols;      /* conv: K x Q, cols[k*Q + (ch*fh + u)*fw + v] = in[ch][r + u][c + v], k = r*ow + c */
     double *z, *a;     /* n_out: weighted (or pooled) inputs and activations */
-    int64_t *winners;  /* n_out: conv-pool only, the conv index of each pooled value */
-    int64_t *nz;       /* n_in: the non-zero inputs (dense only) */
+    double *delta;     /* n_out: dC/dz (training) */
+    int64_t *winners;  /* conv: n_out, the conv index (f*K + k) of each pooled value */
+    int64_t *nz;       /* dense: n_in, the non-zero inputs */
     int64_t m;
 } slot3;
 
+/* One example's pass: its layers' slots and its scratch. */
 typedef struct {
-    int64_t n_layers, count, mask_count, most, conv_most;
-    layer3 L[MAX_LAYERS3];
     slot3 S[MAX_LAYERS3];
+    double *conv;      /* conv_most: one convolution's output, position-major (k*F + f); or
+                        * a conv layer's dC/dinput, channels last (convolve_backward_input3) */
+    double *grad;      /* most: dC/d(a layer's input) */
+    double *acc;       /* most: a thread's running sums in phase B */
+    double *x;         /* n_in of the first layer: the example's input, from pixels */
+    double cost;
+} pass3;
+
+typedef struct {
+    int64_t n_layers, count, mask_count, most, conv_most, n_pass;
+    layer3 L[MAX_LAYERS3];
+    pass3 *P;          /* n_pass: one per example of a mini-batch, or one per thread */
     void *block;
-    double *conv;      /* conv_most: one convolution's output */
-    double *delta, *grad;  /* most each */
-    double *nabla;     /* count: the mini-batch's gradient, laid out as params */
 } net3;
 
 /* ---- the layers' arithmetic --------------------------------------------------- */
@@ -97,94 +137,216 @@ static void softmax3(const double *z, double *a, int64_t n)
     }
 }
 
-/* Twin of network3.convolve: out (F*OH*OW) from x (C*H*W) and w (F x C x fh x fw),
- * the kernel flipped, zero inputs left out. */
-static void convolve3(const layer3 *L, const double *x, const double *w, double *out)
+/* The patches of x (C*H*W) at every convolution position, into cols (K x Q). */
+static void patches3(const layer3 *L, const double *x, double *cols)
 {
-    int64_t C = L->C, H = L->H, W = L->W, fh = L->fh, fw = L->fw;
-    for (int64_t f = 0; f < L->F; f++) {
-        const double *w_f = w + f * C * fh * fw;
-        for (int64_t r = 0; r < L->oh; r++) {
-            for (int64_t c = 0; c < L->ow; c++) {
-                double total = 0.0;
-                for (int64_t ch = 0; ch < C; ch++) {
-                    for (int64_t u = 0; u < fh; u++) {
-                        const double *x_row = x + ch * H * W + (r + u) * W + c;
-                        const double *w_row = w_f + (ch * fh + (fh - 1 - u)) * fw;  /* the flipped row */
-                        for (int64_t v = 0; v < fw; v++) {
-                            double xv = x_row[v];
-                            if (xv != 0.0) {
-                                total += xv * w_row[fw - 1 - v];
-                            }
-                        }
+    int64_t H = L->H, W = L->W, fh = L->fh, fw = L->fw;
+    for (int64_t r = 0; r < L->oh; r++) {
+        for (int64_t c = 0; c < L->ow; c++) {
+            for (int64_t ch = 0; ch < L->C; ch++) {
+                for (int64_t u = 0; u < fh; u++) {
+                    const double *x_row = x + ch * H * W + (r + u) * W + c;
+                    for (int64_t v = 0; v < fw; v++) {
+                        *cols++ = x_row[v];
                     }
                 }
-                *out++ = total;
             }
         }
     }
 }
 
-/* Twin of network3.max_pool: pooled and winners (F*PH*PW) from conv (F*OH*OW);
- * the first maximum in row-major order wins. */
+/* Twin of network3.convolve for KB3 positions and FB3 filters from f: x is KB3
+ * patches (rows of Q), out KB3 rows of F.  Their KB3 x FB3 sums are kept side by
+ * side (in registers), each over q ascending.  Zero inputs are not left out:
+ * with finite weights a zero input adds 0.0 or -0.0, which leaves a sum that
+ * started at +0.0 as it is (such a sum is never -0.0) -- so only layers whose
+ * weights are all finite come here (convolve3). */
+#define KB3 4
+#define FB3 8
+#if defined(__GNUC__) || defined(__clang__)
+typedef double v4d3 __attribute__((vector_size(32)));  /* four lanes, each computed as a double alone */
+
+static inline __attribute__((always_inline)) void convolve_block3(const double *restrict x, const double *restrict wFT, int64_t Q, int64_t F,
+                                                                 int64_t f, double *restrict out)
+{
+    v4d3 t0a = {0.0, 0.0, 0.0, 0.0}, t0b = t0a, t1a = t0a, t1b = t0a, t2a = t0a, t2b = t0a, t3a = t0a, t3b = t0a;
+    for (int64_t q = 0; q < Q; q++) {
+        v4d3 wa, wb;
+        memcpy(&wa, wFT + q * F + f, sizeof wa), memcpy(&wb, wFT + q * F + f + 4, sizeof wb);
+        double x0 = x[q], x1 = x[Q + q], x2 = x[2 * Q + q], x3 = x[3 * Q + q];
+        v4d3 b0 = {x0, x0, x0, x0}, b1 = {x1, x1, x1, x1}, b2 = {x2, x2, x2, x2}, b3 = {x3, x3, x3, x3};
+        t0a += b0 * wa, t0b += b0 * wb;
+        t1a += b1 * wa, t1b += b1 * wb;
+        t2a += b2 * wa, t2b += b2 * wb;
+        t3a += b3 * wa, t3b += b3 * wb;
+    }
+    memcpy(out + f, &t0a, sizeof t0a), memcpy(out + f + 4, &t0b, sizeof t0b);
+    memcpy(out + F + f, &t1a, sizeof t1a), memcpy(out + F + f + 4, &t1b, sizeof t1b);
+    memcpy(out + 2 * F + f, &t2a, sizeof t2a), memcpy(out + 2 * F + f + 4, &t2b, sizeof t2b);
+    memcpy(out + 3 * F + f, &t3a, sizeof t3a), memcpy(out + 3 * F + f + 4, &t3b, sizeof t3b);
+}
+
+/* The same for 4 filters from f (a layer's last few). */
+static inline __attribute__((always_inline)) void convolve_block4_3(const double *restrict x,
+                                                                    const double *restrict wFT, int64_t Q,
+                                                                    int64_t F, int64_t f, double *restrict out)
+{
+    v4d3 t0 = {0.0, 0.0, 0.0, 0.0}, t1 = t0, t2 = t0, t3 = t0;
+    for (int64_t q = 0; q < Q; q++) {
+        v4d3 w;
+        memcpy(&w, wFT + q * F + f, sizeof w);
+        double x0 = x[q], x1 = x[Q + q], x2 = x[2 * Q + q], x3 = x[3 * Q + q];
+        v4d3 b0 = {x0, x0, x0, x0}, b1 = {x1, x1, x1, x1}, b2 = {x2, x2, x2, x2}, b3 = {x3, x3, x3, x3};
+        t0 += b0 * w, t1 += b1 * w, t2 += b2 * w, t3 += b3 * w;
+    }
+    memcpy(out + f, &t0, sizeof t0), memcpy(out + F + f, &t1, sizeof t1);
+    memcpy(out + 2 * F + f, &t2, sizeof t2), memcpy(out + 3 * F + f, &t3, sizeof t3);
+}
+#define BLOCKS3 1
+#endif
+
+static int all_finite3(const uint8_t *finite, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        if (!finite[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Twin of network3.convolve for one position's patch x (Q) and the filters f0 .. F-1. */
+static void convolve_rest3(const double *x, const double *wFT, int64_t Q, int64_t F, int64_t f0, double *out)
+{
+    for (int64_t f = f0; f < F; f++) {
+        out[f] = 0.0;
+    }
+    for (int64_t q = 0; q < Q; q++) {
+        double xq = x[q];
+        if (xq != 0.0) {
+            for (int64_t f = f0; f < F; f++) {
+                out[f] += xq * wFT[q * F + f];
+            }
+        }
+    }
+}
+
+/* Twin of network3.convolve: conv (K x F, position-major) from the patches (K x Q)
+ * and wFT (Q x F); each conv[k*F + f] sums over q = (ch, u, v) ascending, zero
+ * inputs left out -- computed KB3 positions and FB3 filters at a time. */
+WIDE static void convolve3(const layer3 *L, const double *restrict cols, double *restrict conv)
+{
+    int64_t F = L->F, Q = L->Q, K = L->K, k = 0;
+#ifdef BLOCKS3
+    int64_t blocked = all_finite3(L->finite, F) ? F - F % 4 : 0;  /* the filters done in blocks */
+    for (; k + KB3 <= K && blocked > 0; k += KB3) {
+        int64_t f = 0;
+        for (; f + FB3 <= blocked; f += FB3) {
+            convolve_block3(cols + k * Q, L->wFT, Q, F, f, conv + k * F);
+        }
+        for (; f < blocked; f += 4) {
+            convolve_block4_3(cols + k * Q, L->wFT, Q, F, f, conv + k * F);
+        }
+        for (int i = 0; i < KB3 && blocked < F; i++) {
+            convolve_rest3(cols + (k + i) * Q, L->wFT, Q, F, blocked, conv + (k + i) * F);
+        }
+    }
+#endif
+    for (; k < K; k++) {
+        convolve_rest3(cols + k * Q, L->wFT, Q, F, 0, conv + k * F);
+    }
+}
+
+/* Twin of network3.max_pool: pooled and winners (F*PH*PW) from conv (position-major,
+ * conv[k*F + f] is the reference's conv[f*K + k]); the first maximum in row-major
+ * order wins; winners hold the reference's index f*K + k. */
 static void max_pool3(const layer3 *L, const double *conv, double *pooled, int64_t *winners)
 {
-    int64_t rows = L->oh, cols = L->ow, ph = L->ph, pw = L->pw, p = 0;
-    for (int64_t f = 0; f < L->F; f++) {
+    int64_t rows = L->oh, cols = L->ow, ph = L->ph, pw = L->pw, F = L->F, p = 0;
+    for (int64_t f = 0; f < F; f++) {
         for (int64_t i = 0; i < rows / ph; i++) {
             for (int64_t j = 0; j < cols / pw; j++) {
-                int64_t best = f * rows * cols + i * ph * cols + j * pw;
+                int64_t best = i * ph * cols + j * pw;
                 for (int64_t u = 0; u < ph; u++) {
                     for (int64_t v = 0; v < pw; v++) {
-                        int64_t k = f * rows * cols + (i * ph + u) * cols + j * pw + v;
-                        if (conv[k] > conv[best]) {
+                        int64_t k = (i * ph + u) * cols + j * pw + v;
+                        if (conv[k * F + f] > conv[best * F + f]) {
                             best = k;
                         }
                     }
                 }
-                pooled[p] = conv[best];
-                winners[p] = best;
+                pooled[p] = conv[best * F + f];
+                winners[p] = f * L->K + best;
                 p++;
             }
         }
     }
 }
 
-/* Twin of network3.convolve_backward for one entry (k, d) of delta_conv: d * x into
- * nabla_w (F x C x fh x fw), and d * w into grad_in (C*H*W) unless it is NULL. */
-static void convolve_backward3(const layer3 *L, const double *x, const double *w, int64_t k, double d,
-                               double *nabla_w, double *grad_in)
+/* Twin of network3.convolve_backward's dC/dinput: for each pool i in order with
+ * delta[i] != 0, d * w added into grad_in (C*H*W) under the winner's window.
+ * The sums are kept channel-last in by_pixel (H*W x C), so that the C channels of a
+ * window's pixel sit side by side (wC holds the weights in that order); each
+ * input's sum is still over the pools in order. */
+WIDE static void convolve_backward_input3(const layer3 *L, const slot3 *s, double *restrict by_pixel,
+                                          double *restrict grad_in)
 {
-    int64_t C = L->C, H = L->H, W = L->W, fh = L->fh, fw = L->fw, oh = L->oh, ow = L->ow;
-    int64_t f = k / (oh * ow), r = (k / ow) % oh, c = k % ow;
-    for (int64_t ch = 0; ch < C; ch++) {
+    int64_t C = L->C, HW = L->H * L->W, W = L->W, fh = L->fh, fw = L->fw;
+    for (int64_t p = 0; p < L->n_in; p++) {
+        by_pixel[p] = 0.0;
+    }
+    for (int64_t i = 0; i < L->n_out; i++) {
+        double d = s->delta[i];
+        if (d == 0.0) {
+            continue;
+        }
+        int64_t f = s->winners[i] / L->K, k = s->winners[i] % L->K, r = k / L->ow, c = k % L->ow;
+        const double *restrict w = L->wC + f * L->Q;  /* wC[f][u][v][ch] = w[f][ch][fh - 1 - u][fw - 1 - v] */
         for (int64_t u = 0; u < fh; u++) {
-            int64_t start = ch * H * W + (r + u) * W + c;
-            double *nw_row = nabla_w + ((f * C + ch) * fh + (fh - 1 - u)) * fw;
             for (int64_t v = 0; v < fw; v++) {
-                double xv = x[start + v];
-                if (xv != 0.0) {
-                    nw_row[fw - 1 - v] += d * xv;
-                }
-            }
-            if (grad_in != NULL) {
-                const double *w_row = w + ((f * C + ch) * fh + (fh - 1 - u)) * fw;
-                for (int64_t v = 0; v < fw; v++) {
-                    grad_in[start + v] += d * w_row[fw - 1 - v];
+                double *restrict g = by_pixel + ((r + u) * W + c + v) * C;
+                const double *restrict w_uv = w + (u * fw + v) * C;
+                for (int64_t ch = 0; ch < C; ch++) {
+                    g[ch] += d * w_uv[ch];
                 }
             }
         }
     }
+    for (int64_t ch = 0; ch < C; ch++) {
+        for (int64_t p = 0; p < HW; p++) {
+            grad_in[ch * HW + p] = by_pixel[p * C + ch];
+        }
+    }
 }
 
-/* Twin of network3.ConvPoolLayer.forward: z and a (F*PH*PW) and the winners. */
-static void conv_forward(const net3 *N, const layer3 *L, const double *params, const double *in, slot3 *s)
+/* Twin of network3.convolve_backward's dC/dw for one pool: d * x added into g (Q,
+ * laid out as wF) for the non-zero inputs x of the winner's patch.  With d
+ * finite, a zero x adds 0.0 or -0.0, which leaves g as it is (g starts at +0.0
+ * and such a sum is never -0.0): only an infinite or NaN d must leave them out. */
+WIDE static void add_patch3(double *restrict g, double d, const double *restrict x, int64_t Q)
 {
-    const double *w = params + L->offset, *b = w + L->n_w;
+    if (isfinite(d)) {
+        for (int64_t q = 0; q < Q; q++) {
+            g[q] += d * x[q];
+        }
+        return;
+    }
+    for (int64_t q = 0; q < Q; q++) {
+        if (x[q] != 0.0) {
+            g[q] += d * x[q];
+        }
+    }
+}
+
+/* Twin of network3.ConvPoolLayer.forward: the patches, z and a (F*PH*PW) and the winners. */
+static void conv_forward(const layer3 *L, const double *params, const double *in, slot3 *s, pass3 *P)
+{
+    const double *b = params + L->offset + L->n_w;
     int64_t per_filter = L->n_out / L->F;
     s->in = in;
-    convolve3(L, in, w, N->conv);
-    max_pool3(L, N->conv, s->z, s->winners);
+    patches3(L, in, s->cols);
+    convolve3(L, s->cols, P->conv);
+    max_pool3(L, P->conv, s->z, s->winners);
     for (int64_t i = 0; i < L->n_out; i++) {
         s->z[i] = s->z[i] + b[i / per_filter];
         s->a[i] = activation3(L->act, s->z[i]);
@@ -216,43 +378,91 @@ static void dense_forward(const layer3 *L, const double *params, const double *i
 }
 
 /* Twin of network3._DenseLayer.feedforward: activate((1 - p_dropout) * (w . a) + b). */
-static void dense_in_use(const layer3 *L, const double *params, const double *in, slot3 *s)
+WIDE static void dense_in_use(const layer3 *L, const double *params, const double *in, slot3 *s)
 {
     const double *wT = params + L->offset, *b = wT + L->n_w;
     double keep = 1.0 - L->p;
     int64_t n_out = L->n_out;
+    double *restrict z = s->z;
     s->in = in;
     s->m = pn_nonzeros(in, L->n_in, s->nz);
     for (int64_t j = 0; j < n_out; j++) {
-        s->z[j] = 0.0;
+        z[j] = 0.0;
     }
     for (int64_t t = 0; t < s->m; t++) {  /* linalg.dot, across the outputs j */
-        const double *wT_k = wT + s->nz[t] * n_out;
+        const double *restrict wT_k = wT + s->nz[t] * n_out;
         double a_k = in[s->nz[t]];
         for (int64_t j = 0; j < n_out; j++) {
-            s->z[j] += wT_k[j] * a_k;
+            z[j] += wT_k[j] * a_k;
         }
     }
     for (int64_t j = 0; j < n_out; j++) {
-        s->z[j] = keep * s->z[j] + b[j];
+        z[j] = keep * z[j] + b[j];
     }
     if (L->kind == PN3_SOFTMAX) {
-        softmax3(s->z, s->a, n_out);
+        softmax3(z, s->a, n_out);
     } else {
         for (int64_t j = 0; j < n_out; j++) {
-            s->a[j] = activation3(L->act, s->z[j]);
+            s->a[j] = activation3(L->act, z[j]);
         }
     }
 }
 
 /* ---- a network: its layers, its workspace ------------------------------------- */
 
-static int net3_init(net3 *N, const pn_net3 *net, int with_gradient)
+/* Carve 64-byte-aligned pieces out of one block; with base NULL, only measure. */
+typedef struct {
+    char *base;
+    size_t used;
+} carve3;
+
+static void *take3(carve3 *c, int64_t n, size_t size)
+{
+    size_t at = (c->used + 63) & ~(size_t)63;
+    c->used = at + (size_t)n * size;
+    return c->base != NULL ? c->base + at : NULL;
+}
+
+static void lay_out3(net3 *N, carve3 *c, int with_gradient)
+{
+    for (int64_t l = 0; l < N->n_layers; l++) {
+        layer3 *L = &N->L[l];
+        int conv = L->kind == PN3_CONV;
+        L->wF = conv ? take3(c, L->n_w, sizeof(double)) : NULL;
+        L->wFT = conv ? take3(c, L->n_w, sizeof(double)) : NULL;
+        L->wC = conv ? take3(c, L->n_w, sizeof(double)) : NULL;
+        L->gF = conv && with_gradient ? take3(c, L->n_w + L->F, sizeof(double)) : NULL;
+        L->finite = conv ? take3(c, L->F, 1) : NULL;
+    }
+    N->P = take3(c, N->n_pass, sizeof(pass3));
+    for (int64_t e = 0; e < N->n_pass; e++) {
+        pass3 *P = c->base != NULL ? &N->P[e] : NULL, dummy;
+        P = P != NULL ? P : &dummy;
+        for (int64_t l = 0; l < N->n_layers; l++) {
+            const layer3 *L = &N->L[l];
+            slot3 *s = &P->S[l];
+            int conv = L->kind == PN3_CONV;
+            s->kept = conv ? NULL : take3(c, L->n_in, sizeof(double));
+            s->cols = conv ? take3(c, L->K * L->Q, sizeof(double)) : NULL;
+            s->z = take3(c, L->n_out, sizeof(double));
+            s->a = take3(c, L->n_out, sizeof(double));
+            s->delta = take3(c, L->n_out, sizeof(double));
+            s->winners = conv ? take3(c, L->n_out, sizeof(int64_t)) : NULL;
+            s->nz = conv ? NULL : take3(c, L->n_in, sizeof(int64_t));
+        }
+        P->conv = take3(c, N->conv_most, sizeof(double));
+        P->grad = take3(c, N->most, sizeof(double));
+        P->acc = take3(c, N->most, sizeof(double));
+        P->x = take3(c, N->L[0].n_in, sizeof(double));
+    }
+}
+
+static int read_layers3(net3 *N, const pn_net3 *net)
 {
     if (net->n_layers < 1 || net->n_layers > MAX_LAYERS3) {
         return -2;
     }
-    int64_t count = 0, mask_count = 0, most = 0, conv_most = 1, n_doubles = 0, n_ints = 0;
+    int64_t count = 0, mask_count = 0, most = 1, conv_most = 1;
     N->n_layers = net->n_layers;
     for (int64_t l = 0; l < net->n_layers; l++) {
         const int64_t *f = net->layers + l * FIELDS3;
@@ -263,10 +473,13 @@ static int net3_init(net3 *N, const pn_net3 *net, int with_gradient)
         L->offset = count;
         if (L->kind == PN3_CONV) {
             L->oh = L->H - L->fh + 1, L->ow = L->W - L->fw + 1;
-            L->n_w = L->F * L->C * L->fh * L->fw;
+            L->K = L->oh * L->ow, L->Q = L->C * L->fh * L->fw;
+            L->n_w = L->F * L->Q;
             count += L->n_w + L->F;
-            conv_most = L->F * L->oh * L->ow > conv_most ? L->F * L->oh * L->ow : conv_most;
+            conv_most = L->F * L->K > conv_most ? L->F * L->K : conv_most;
+            conv_most = L->n_in > conv_most ? L->n_in : conv_most;
         } else {
+            L->K = L->Q = 0;
             L->n_w = L->n_in * L->n_out;
             count += L->n_w + L->n_out;
         }
@@ -274,159 +487,286 @@ static int net3_init(net3 *N, const pn_net3 *net, int with_gradient)
         mask_count += L->mask_at >= 0 ? L->n_in : 0;
         most = L->n_in > most ? L->n_in : most;
         most = L->n_out > most ? L->n_out : most;
-        n_doubles += L->n_in + 2 * L->n_out;
-        n_ints += L->n_in + L->n_out;
     }
     N->count = count, N->mask_count = mask_count, N->most = most, N->conv_most = conv_most;
-    n_doubles += conv_most + 2 * most + (with_gradient ? count : 0);
-    N->block = malloc(sizeof(double) * (size_t)n_doubles + sizeof(int64_t) * (size_t)n_ints);
+    return 0;
+}
+
+/* The layers read, and a workspace of n_pass passes allocated. */
+static int net3_init(net3 *N, const pn_net3 *net, int64_t n_pass, int with_gradient)
+{
+    int status = read_layers3(N, net);
+    if (status != 0) {
+        return status;
+    }
+    N->n_pass = n_pass;
+    carve3 c = {NULL, 0};
+    lay_out3(N, &c, with_gradient);
+    N->block = malloc(c.used + 64);
     if (N->block == NULL) {
         return -1;
     }
-    double *d = N->block;
-    int64_t *i = (int64_t *)(d + n_doubles);
-    for (int64_t l = 0; l < net->n_layers; l++) {
-        slot3 *s = &N->S[l];
-        s->kept = d, d += N->L[l].n_in;
-        s->z = d, d += N->L[l].n_out;
-        s->a = d, d += N->L[l].n_out;
-        s->nz = i, i += N->L[l].n_in;
-        s->winners = i, i += N->L[l].n_out;
-    }
-    N->conv = d, d += conv_most;
-    N->delta = d, d += most;
-    N->grad = d, d += most;
-    N->nabla = with_gradient ? d : NULL;
+    c.base = (char *)(((uintptr_t)N->block + 63) & ~(uintptr_t)63), c.used = 0;
+    lay_out3(N, &c, with_gradient);
     return 0;
+}
+
+/* A conv layer's wF, wFT, wC and finite for filters f0 .. f1 - 1, from its w in params. */
+static void refresh_filters3(layer3 *L, const double *params, int64_t f0, int64_t f1)
+{
+    const double *w = params + L->offset;
+    int64_t fh = L->fh, fw = L->fw, Q = L->Q;
+    for (int64_t f = f0; f < f1; f++) {
+        int finite = 1;
+        for (int64_t ch = 0; ch < L->C; ch++) {
+            for (int64_t u = 0; u < fh; u++) {
+                for (int64_t v = 0; v < fw; v++) {
+                    int64_t q = (ch * fh + u) * fw + v;
+                    L->wF[f * Q + q] = w[f * Q + (ch * fh + (fh - 1 - u)) * fw + (fw - 1 - v)];
+                    L->wFT[q * L->F + f] = L->wF[f * Q + q];
+                    L->wC[f * Q + (u * fw + v) * L->C + ch] = L->wF[f * Q + q];
+                    finite = finite && isfinite(L->wF[f * Q + q]);
+                }
+            }
+        }
+        L->finite[f] = (uint8_t)finite;
+    }
+}
+
+static void refresh_all3(net3 *N, const double *params)
+{
+    for (int64_t l = 0; l < N->n_layers; l++) {
+        if (N->L[l].kind == PN3_CONV) {
+            refresh_filters3(&N->L[l], params, 0, N->L[l].F);
+        }
+    }
 }
 
 int64_t pn3_param_count(const pn_net3 *net)
 {
     net3 N;
-    if (net3_init(&N, net, 0) != 0) {
-        return -1;
-    }
-    free(N.block);
-    return N.count;
+    return read_layers3(&N, net) != 0 ? -1 : N.count;
 }
 
 int64_t pn3_mask_count(const pn_net3 *net)
 {
     net3 N;
-    if (net3_init(&N, net, 0) != 0) {
-        return -1;
-    }
-    free(N.block);
-    return N.mask_count;
+    return read_layers3(&N, net) != 0 ? -1 : N.mask_count;
 }
 
+/* ---- threads: a few workers that meet at a barrier ---------------------------- */
+
+typedef struct {
+#ifdef PN3_THREADS
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+#endif
+    int64_t parties, arrived, generation;
+} barrier3;
+
+static void barrier_wait3(barrier3 *b)
+{
+#ifdef PN3_THREADS
+    if (b->parties <= 1) {
+        return;
+    }
+    pthread_mutex_lock(&b->mu);
+    int64_t generation = b->generation;
+    if (++b->arrived == b->parties) {
+        b->arrived = 0;
+        b->generation++;
+        pthread_cond_broadcast(&b->cv);
+    } else {
+        while (generation == b->generation) {
+            pthread_cond_wait(&b->cv, &b->mu);
+        }
+    }
+    pthread_mutex_unlock(&b->mu);
+#else
+    (void)b;
+#endif
+}
+
+/* What a job's workers share: the work (run(job, t) for t in 0 .. T-1) and the barrier. */
+typedef struct job3 {
+    void (*run)(struct job3 *job, int64_t t);
+    int64_t T;
+    barrier3 barrier;
+    net3 *N;
+    double *params;
+    const double *X;   /* n x n_in inputs, or NULL when X8 holds them */
+    const uint8_t *X8; /* n x n_in pixels (input = byte / 256), or NULL */
+    const int64_t *Y, *order;
+    const uint8_t *masks;
+    int64_t n, n_batches, batch, num_training_batches;
+    double eta, lmbda, *out, *costs;
+    int64_t *labels;
+} job3;
+
+typedef struct {
+    job3 *job;
+    int64_t t;
+} worker3;
+
+#ifdef PN3_THREADS
+static void *work3(void *arg)
+{
+    worker3 *w = arg;
+    barrier_wait3(&w->job->barrier);  /* until job->T is final */
+    w->job->run(w->job, w->t);
+    return NULL;
+}
+#endif
+
+/* Run job->run on `threads` threads (this one included), fewer if some cannot start. */
+static void run_job3(job3 *job, int64_t threads)
+{
+    threads = threads < 1 ? 1 : threads > MAX_THREADS3 ? MAX_THREADS3 : threads;
+    job->T = 1;
+#ifdef PN3_THREADS
+    pthread_t ids[MAX_THREADS3];
+    worker3 workers[MAX_THREADS3];
+    job->barrier.parties = threads, job->barrier.arrived = 0, job->barrier.generation = 0;
+    pthread_mutex_init(&job->barrier.mu, NULL);
+    pthread_cond_init(&job->barrier.cv, NULL);
+    for (int64_t t = 1; t < threads; t++) {
+        workers[t].job = job, workers[t].t = t;
+        if (pthread_create(&ids[t], NULL, work3, &workers[t]) != 0) {
+            break;
+        }
+        job->T = t + 1;
+    }
+    pthread_mutex_lock(&job->barrier.mu);
+    job->barrier.parties = job->T;  /* the threads that started; none has passed the first wait */
+    pthread_mutex_unlock(&job->barrier.mu);
+    barrier_wait3(&job->barrier);
+    job->run(job, 0);
+    for (int64_t t = 1; t < job->T; t++) {
+        pthread_join(ids[t], NULL);
+    }
+    pthread_cond_destroy(&job->barrier.cv);
+    pthread_mutex_destroy(&job->barrier.mu);
+#else
+    (void)threads;
+    job->barrier.parties = 1;
+    job->run(job, 0);
+#endif
+}
+
+/* The share [*lo, *hi) of 0 .. n that thread t of T takes. */
+static void share3(int64_t n, int64_t t, int64_t T, int64_t *lo, int64_t *hi)
+{
+    *lo = n * t / T;
+    *hi = n * (t + 1) / T;
+}
+
+/* Example `row`'s input: a row of X, or its pixels as doubles in P->x. */
+static const double *input3(const job3 *J, pass3 *P, int64_t row)
+{
+    int64_t n_in = J->N->L[0].n_in;
+    if (J->X8 == NULL) {
+        return J->X + row * n_in;
+    }
+    pn_pixels_to_doubles(J->X8 + row * n_in, n_in, P->x);
+    return P->x;
+}
+
+/* ---- feedforward ---------------------------------------------------------------- */
+
 /* Twin of network3.Network.feedforward: the output (the last layer's a) in use. */
-static const double *feedforward3(net3 *N, const double *params, const double *x)
+static const double *feedforward3(net3 *N, pass3 *P, const double *params, const double *x)
 {
     const double *a = x;
     for (int64_t l = 0; l < N->n_layers; l++) {
         if (N->L[l].kind == PN3_CONV) {
-            conv_forward(N, &N->L[l], params, a, &N->S[l]);
+            conv_forward(&N->L[l], params, a, &P->S[l], P);
         } else {
-            dense_in_use(&N->L[l], params, a, &N->S[l]);
+            dense_in_use(&N->L[l], params, a, &P->S[l]);
         }
-        a = N->S[l].a;
+        a = P->S[l].a;
     }
     return a;
 }
 
-int pn3_feedforward(const pn_net3 *net, const double *params, const double *X, int64_t n, double *out,
-                    int64_t *labels)
+static void feedforward_job3(job3 *J, int64_t t)
+{
+    net3 *N = J->N;
+    int64_t n_out = N->L[N->n_layers - 1].n_out, lo, hi;
+    share3(J->n, t, J->T, &lo, &hi);
+    for (int64_t i = lo; i < hi; i++) {
+        const double *a = feedforward3(N, &N->P[t], J->params, input3(J, &N->P[t], i));
+        if (J->out != NULL) {
+            memcpy(J->out + i * n_out, a, sizeof(double) * (size_t)n_out);
+        }
+        if (J->labels != NULL) {
+            J->labels[i] = pn_argmax(a, n_out);
+        }
+    }
+}
+
+int pn3_feedforward(const pn_net3 *net, const double *params, const double *X, const uint8_t *X8, int64_t n,
+                    double *out, int64_t *labels, int64_t threads)
 {
     net3 N;
-    int status = net3_init(&N, net, 0);
+    threads = threads < 1 ? 1 : threads > MAX_THREADS3 ? MAX_THREADS3 : threads;
+    int status = net3_init(&N, net, threads, 0);
     if (status != 0) {
         return status;
     }
-    int64_t n_in = N.L[0].n_in, n_out = N.L[N.n_layers - 1].n_out;
-    for (int64_t i = 0; i < n; i++) {
-        const double *a = feedforward3(&N, params, X + i * n_in);
-        if (out != NULL) {
-            memcpy(out + i * n_out, a, sizeof(double) * (size_t)n_out);
-        }
-        if (labels != NULL) {
-            labels[i] = pn_argmax(a, n_out);
-        }
-    }
+    refresh_all3(&N, params);
+    job3 job = {.run = feedforward_job3, .N = &N, .params = (double *)params, .X = X, .X8 = X8, .n = n, .out = out,
+                .labels = labels};
+    run_job3(&job, threads);
     free(N.block);
     return 0;
 }
 
-/* Twin of network3.Network.backprop: this example's gradient added into N->nabla;
- * returns its cost (twin of network3.SoftmaxLayer.cost).  mask: this example's
- * masks (mask_count bytes) or NULL. */
-static double backprop3(net3 *N, const double *params, const double *x, int64_t y, const uint8_t *mask)
+/* ---- training: phase A, one example's forward and backward pass ---------------- */
+
+/* Twin of network3.Network.backprop, up to the parameters' gradients: each layer's
+ * delta (dC/dz) in P's slots and the example's cost (twin of
+ * network3.SoftmaxLayer.cost).  mask: this example's masks (mask_count bytes) or NULL. */
+static void backprop3(net3 *N, pass3 *P, const double *params, const double *x, int64_t y, const uint8_t *mask)
 {
     int64_t last = N->n_layers - 1;
     const double *a = x;
     for (int64_t l = 0; l <= last; l++) {
         const layer3 *L = &N->L[l];
         if (L->kind == PN3_CONV) {
-            conv_forward(N, L, params, a, &N->S[l]);
+            conv_forward(L, params, a, &P->S[l], P);
         } else {
-            dense_forward(L, params, a, mask != NULL && L->mask_at >= 0 ? mask + L->mask_at : NULL, &N->S[l]);
+            dense_forward(L, params, a, mask != NULL && L->mask_at >= 0 ? mask + L->mask_at : NULL, &P->S[l]);
         }
-        a = N->S[l].a;
+        a = P->S[l].a;
     }
     /* Twin of network3.SoftmaxLayer.output_delta: a - e_y */
-    double *delta = N->delta, *grad = N->grad;
     for (int64_t j = 0; j < N->L[last].n_out; j++) {
-        delta[j] = a[j] - (j == y ? 1.0 : 0.0);
+        P->S[last].delta[j] = a[j] - (j == y ? 1.0 : 0.0);
     }
-    for (int64_t l = last; l >= 0; l--) {
+    for (int64_t l = last; l > 0; l--) {
         const layer3 *L = &N->L[l];
-        slot3 *s = &N->S[l];
-        const double *w = params + L->offset;
-        double *nw = N->nabla + L->offset, *nb = nw + L->n_w;
-        int want = l > 0;
+        const slot3 *s = &P->S[l];
+        double *grad = P->grad;
         if (L->kind == PN3_CONV) {
-            /* Twin of network3.ConvPoolLayer.backward */
-            int64_t per_filter = L->n_out / L->F;
-            for (int64_t i = 0; i < L->n_out; i++) {
-                nb[i / per_filter] += delta[i];
-            }
-            if (want) {
-                for (int64_t k = 0; k < L->n_in; k++) {
-                    grad[k] = 0.0;
-                }
-            }
-            for (int64_t i = 0; i < L->n_out; i++) {
-                if (delta[i] != 0.0) {
-                    convolve_backward3(L, s->in, w, s->winners[i], delta[i], nw, want ? grad : NULL);
-                }
-            }
+            convolve_backward_input3(L, s, P->conv, grad);  /* twin of network3.ConvPoolLayer.backward's grad_in */
         } else {
-            /* Twin of network3._DenseLayer.backward */
-            for (int64_t j = 0; j < L->n_out; j++) {
-                nb[j] += delta[j];
-            }
-            pn_outer_add(nw, delta, s->in, s->nz, s->m, L->n_out);
-            if (want) {
-                pn_transpose_times(w, delta, L->n_out, L->n_in, grad);
-                if (mask != NULL && L->mask_at >= 0) {
-                    const uint8_t *m = mask + L->mask_at;
-                    for (int64_t k = 0; k < L->n_in; k++) {
-                        grad[k] = m[k] ? grad[k] : 0.0;
-                    }
+            /* Twin of network3._DenseLayer.backward's grad_in */
+            pn_transpose_times(params + L->offset, s->delta, L->n_out, L->n_in, grad);
+            if (mask != NULL && L->mask_at >= 0) {
+                const uint8_t *m = mask + L->mask_at;
+                for (int64_t k = 0; k < L->n_in; k++) {
+                    grad[k] = m[k] ? grad[k] : 0.0;
                 }
             }
         }
-        if (want) {
-            /* Twins of network3.FullyConnectedLayer.delta and network3.ConvPoolLayer.delta: grad * f'(z) */
-            const layer3 *B = &N->L[l - 1];
-            const slot3 *t = &N->S[l - 1];
-            for (int64_t i = 0; i < B->n_out; i++) {
-                delta[i] = grad[i] * prime3(B->act, t->z[i], t->a[i]);
-            }
+        /* Twins of network3.FullyConnectedLayer.delta and network3.ConvPoolLayer.delta: grad * f'(z) */
+        const layer3 *B = &N->L[l - 1];
+        slot3 *t = &P->S[l - 1];
+        for (int64_t i = 0; i < B->n_out; i++) {
+            t->delta[i] = grad[i] * prime3(B->act, t->z[i], t->a[i]);
         }
     }
-    /* Twin of network3.SoftmaxLayer.cost */
-    return a[y] > 1e-300 ? -log(a[y]) : -log(1e-300);
+    P->cost = a[y] > 1e-300 ? -log(a[y]) : -log(1e-300);
 }
 
 /* Twin of network3.Network._l2_term: 0.5 * lmbda * (every weight squared, in the
@@ -455,46 +795,200 @@ static double l2_term3(const net3 *N, const double *params, double lmbda, int64_
     return 0.5 * lmbda * squares / (double)num_training_batches;
 }
 
-/* Twins of network3.Network.update_mini_batch and network3.Network.gradient, once
- * per mini-batch (purenn.h). */
-int pn3_train(const pn_net3 *net, double *params, const double *X, const int64_t *Y, const int64_t *order,
-              int64_t n_batches, int64_t batch, const uint8_t *masks, double eta, double lmbda,
-              int64_t num_training_batches, double *costs)
+/* ---- training: phase B, each parameter's gradient and step ---------------------- */
+
+/* Twins of network3.ConvPoolLayer.backward (its nabla_w, nabla_b), network3.Network.gradient
+ * and network3.Network.update_mini_batch for filters f0 .. f1 - 1 of conv layer l. */
+static void conv_step3(job3 *J, int64_t l, int64_t f0, int64_t f1)
 {
+    net3 *N = J->N;
+    layer3 *L = &N->L[l];
+    int64_t Q = L->Q, per_filter = L->n_out / L->F, fh = L->fh, fw = L->fw;
+    double m = (double)J->batch, l2 = J->lmbda / (double)J->num_training_batches;
+    double *w = J->params + L->offset, *b = w + L->n_w;
+    double *nb = L->gF + L->n_w;  /* F: the biases' sums */
+    for (int64_t f = f0; f < f1; f++) {
+        for (int64_t q = 0; q < Q; q++) {
+            L->gF[f * Q + q] = 0.0;
+        }
+        nb[f] = 0.0;
+    }
+    /* The examples in order; each one's pools in order (a weight is one filter's:
+     * taking the filters inside the examples leaves each weight's order as it is,
+     * and keeps the example's patches in the cache). */
+    for (int64_t e = 0; e < J->batch; e++) {
+        const slot3 *s = &N->P[e].S[l];
+        for (int64_t f = f0; f < f1; f++) {
+            double *g = L->gF + f * Q;
+            for (int64_t i = f * per_filter; i < (f + 1) * per_filter; i++) {
+                double d = s->delta[i];
+                nb[f] += d;
+                if (d != 0.0) {
+                    add_patch3(g, d, s->cols + (s->winners[i] - f * L->K) * Q, Q);
+                }
+            }
+        }
+    }
+    for (int64_t f = f0; f < f1; f++) {
+        const double *g = L->gF + f * Q;
+        for (int64_t ch = 0; ch < L->C; ch++) {
+            for (int64_t u = 0; u < fh; u++) {
+                for (int64_t v = 0; v < fw; v++) {  /* w[f][ch][u][v]'s gradient is g at (ch, fh-1-u, fw-1-v) */
+                    double *w_p = w + f * Q + (ch * fh + u) * fw + v;
+                    double grad = g[(ch * fh + (fh - 1 - u)) * fw + (fw - 1 - v)] / m + l2 * *w_p;
+                    *w_p = *w_p - J->eta * grad;
+                }
+            }
+        }
+        double grad_b = nb[f] / m;
+        b[f] = b[f] - J->eta * grad_b;
+    }
+    refresh_filters3(L, J->params, f0, f1);
+}
+
+/* Twins of network3._DenseLayer.backward (its nabla_w, nabla_b), network3.Network.gradient
+ * and network3.Network.update_mini_batch for the input rows k0 .. k1 - 1 (and the
+ * biases j0 .. j1 - 1) of dense layer l: each weight's terms d * a_k over the
+ * examples in order, zero inputs left out, the outputs j side by side. */
+WIDE static void dense_step3(job3 *J, int64_t l, int64_t k0, int64_t k1, int64_t j0, int64_t j1, double *acc)
+{
+    net3 *N = J->N;
+    const layer3 *L = &N->L[l];
+    int64_t n_out = L->n_out;
+    double m = (double)J->batch, l2 = J->lmbda / (double)J->num_training_batches, eta = J->eta;
+    double *wT = J->params + L->offset, *b = wT + L->n_w;
+    for (int64_t k = k0; k < k1; k++) {
+        double *restrict total = acc, *restrict wT_k = wT + k * n_out;
+        for (int64_t j = 0; j < n_out; j++) {
+            total[j] = 0.0;
+        }
+        for (int64_t e = 0; e < J->batch; e++) {
+            const slot3 *s = &N->P[e].S[l];
+            double a_k = s->in[k];
+            if (a_k != 0.0) {
+                const double *restrict d = s->delta;
+                for (int64_t j = 0; j < n_out; j++) {
+                    total[j] += d[j] * a_k;
+                }
+            }
+        }
+        for (int64_t j = 0; j < n_out; j++) {
+            double grad = total[j] / m + l2 * wT_k[j];
+            wT_k[j] = wT_k[j] - eta * grad;
+        }
+    }
+    for (int64_t j = j0; j < j1; j++) {
+        double nb = 0.0;
+        for (int64_t e = 0; e < J->batch; e++) {
+            nb += N->P[e].S[l].delta[j];
+        }
+        double grad = nb / m;
+        b[j] = b[j] - eta * grad;
+    }
+}
+
+/* Twins of network3.Network.update_mini_batch and network3.Network.gradient, for
+ * thread t: per mini-batch, its examples (phase A), then its share of every
+ * layer's parameters (phase B). */
+static void train_job3(job3 *J, int64_t t)
+{
+    net3 *N = J->N;
+    for (int64_t mb = 0; mb < J->n_batches; mb++) {
+        for (int64_t e = t; e < J->batch; e += J->T) {
+            int64_t row = J->order[mb * J->batch + e];
+            backprop3(N, &N->P[e], J->params, input3(J, &N->P[e], row), J->Y[row],
+                      J->masks == NULL ? NULL : J->masks + (mb * J->batch + e) * N->mask_count);
+        }
+        if (t == 0 && J->costs != NULL) {  /* the weights before this step */
+            J->costs[mb] = l2_term3(N, J->params, J->lmbda, J->num_training_batches);
+        }
+        barrier_wait3(&J->barrier);
+        for (int64_t l = 0; l < N->n_layers; l++) {
+            int64_t lo, hi, j0, j1;
+            if (N->L[l].kind == PN3_CONV) {
+                share3(N->L[l].F, t, J->T, &lo, &hi);
+                conv_step3(J, l, lo, hi);
+            } else {
+                share3(N->L[l].n_in, t, J->T, &lo, &hi);
+                share3(N->L[l].n_out, t, J->T, &j0, &j1);
+                dense_step3(J, l, lo, hi, j0, j1, N->P[t].acc);
+            }
+        }
+        if (t == 0 && J->costs != NULL) {
+            double total = 0.0;
+            for (int64_t e = 0; e < J->batch; e++) {
+                total += N->P[e].cost;
+            }
+            J->costs[mb] = total / (double)J->batch + J->costs[mb];
+        }
+        barrier_wait3(&J->barrier);
+    }
+}
+
+/* A network's training workspace, made once for a run of SGD (pn3_work_new). */
+struct pn3_work {
     net3 N;
+    int64_t batch, threads;
+};
+
+pn3_work *pn3_work_new(const pn_net3 *net, int64_t batch, int64_t threads)
+{
+    if (batch < 1) {
+        return NULL;
+    }
+    pn3_work *work = malloc(sizeof *work);
+    if (work == NULL) {
+        return NULL;
+    }
+    threads = threads < 1 ? 1 : threads > batch ? batch : threads > MAX_THREADS3 ? MAX_THREADS3 : threads;
+    work->batch = batch, work->threads = threads;
+    if (net3_init(&work->N, net, batch > threads ? batch : threads, 1) != 0) {
+        free(work);
+        return NULL;
+    }
+    return work;
+}
+
+void pn3_work_free(pn3_work *work)
+{
+    if (work != NULL) {
+        free(work->N.block);
+        free(work);
+    }
+}
+
+int pn3_work_train(pn3_work *work, double *params, const double *X, const uint8_t *X8, const int64_t *Y,
+                   const int64_t *order, int64_t n_batches, const uint8_t *masks, double eta, double lmbda,
+                   int64_t num_training_batches, double *costs)
+{
+    if (n_batches < 0 || num_training_batches < 1) {
+        return -3;
+    }
+    refresh_all3(&work->N, params);
+    job3 job = {.run = train_job3, .N = &work->N, .params = params, .X = X, .X8 = X8, .Y = Y, .order = order,
+                .masks = masks, .n_batches = n_batches, .batch = work->batch,
+                .num_training_batches = num_training_batches, .eta = eta, .lmbda = lmbda, .costs = costs};
+    run_job3(&job, work->threads);
+    return 0;
+}
+
+int pn3_train(const pn_net3 *net, double *params, const double *X, const uint8_t *X8, const int64_t *Y,
+              const int64_t *order, int64_t n_batches, int64_t batch, const uint8_t *masks, double eta, double lmbda,
+              int64_t num_training_batches, double *costs, int64_t threads)
+{
     if (batch < 1 || n_batches < 0 || num_training_batches < 1) {
         return -3;
     }
-    int status = net3_init(&N, net, 1);
+    int status = read_layers3(&(net3){0}, net);
     if (status != 0) {
         return status;
     }
-    int64_t n_in = N.L[0].n_in;
-    double m = (double)batch, l2 = lmbda / (double)num_training_batches;
-    for (int64_t mb = 0; mb < n_batches; mb++) {
-        memset(N.nabla, 0, sizeof(double) * (size_t)N.count);
-        double total = 0.0;
-        for (int64_t e = mb * batch; e < (mb + 1) * batch; e++) {
-            int64_t row = order[e];
-            total += backprop3(&N, params, X + row * n_in, Y[row],
-                               masks == NULL ? NULL : masks + e * N.mask_count);
-        }
-        costs[mb] = total / m + l2_term3(&N, params, lmbda, num_training_batches);
-        for (int64_t l = 0; l < N.n_layers; l++) {
-            const layer3 *L = &N.L[l];
-            double *w = params + L->offset, *b = w + L->n_w;
-            const double *nw = N.nabla + L->offset, *nb = nw + L->n_w;
-            int64_t n_b = L->kind == PN3_CONV ? L->F : L->n_out;
-            for (int64_t p = 0; p < L->n_w; p++) {
-                double g = nw[p] / m + l2 * w[p];
-                w[p] = w[p] - eta * g;
-            }
-            for (int64_t j = 0; j < n_b; j++) {
-                double g = nb[j] / m;
-                b[j] = b[j] - eta * g;
-            }
-        }
+    pn3_work *work = pn3_work_new(net, batch, threads);
+    if (work == NULL) {
+        return -1;
     }
-    free(N.block);
-    return 0;
+    status = pn3_work_train(work, params, X, X8, Y, order, n_batches, masks, eta, lmbda, num_training_batches,
+                            costs);
+    pn3_work_free(work);
+    return status;
 }

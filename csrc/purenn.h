@@ -115,19 +115,35 @@ int64_t pn3_param_count(const pn_net3 *net);
 /* The mask bytes of one example; -1 for a bad layer count. */
 int64_t pn3_mask_count(const pn_net3 *net);
 /* Twins of network3.Network.feedforward and (its predictions) network3.Network.accuracy
- * for n examples X (n x n_in of the first layer): out (n x n_out of the last) unless
- * NULL, labels (n, the argmax) unless NULL.  0, -1 out of memory, -2 bad layer count. */
-int pn3_feedforward(const pn_net3 *net, const double *params, const double *X, int64_t n, double *out,
-                    int64_t *labels);
+ * for n examples X (n x n_in of the first layer) -- or, X NULL, X8 (n x n_in pixels,
+ * each input byte / 256, as mnist_loader.PIXEL_VALUES): out (n x n_out of the last) unless
+ * NULL, labels (n, the argmax) unless NULL; on `threads` threads (1 .. 64; one where
+ * the build has none), each taking a block of the examples.  0, -1 out of memory,
+ * -2 bad layer count. */
+int pn3_feedforward(const pn_net3 *net, const double *params, const double *X, const uint8_t *X8, int64_t n,
+                    double *out, int64_t *labels, int64_t threads);
 /* Twins of network3.Network.update_mini_batch and network3.Network.gradient, for
  * n_batches mini-batches of `batch` examples: positions order[0 .. n_batches*batch-1]
- * of X (rows) and Y (labels); masks (n_batches*batch x mask count, one per position,
- * as network3.Network.dropout_masks draws them) or NULL; costs (n_batches) the
- * mini-batches' costs.  0; -1; -2; -3 batch < 1, n_batches < 0 or
- * num_training_batches < 1. */
-int pn3_train(const pn_net3 *net, double *params, const double *X, const int64_t *Y, const int64_t *order,
-              int64_t n_batches, int64_t batch, const uint8_t *masks, double eta, double lmbda,
-              int64_t num_training_batches, double *costs);
+ * of X (rows; or, X NULL, of X8 as in pn3_feedforward) and Y (labels); masks
+ * (n_batches*batch x mask count, one per position, as
+ * network3.Network.dropout_masks draws them) or NULL; costs (n_batches) the
+ * mini-batches' costs, or NULL (then not computed); on `threads` threads (1 .. 64,
+ * at most batch), the same numbers whatever their number (network3.c says why).
+ * 0; -1; -2; -3 batch < 1, n_batches < 0 or num_training_batches < 1. */
+int pn3_train(const pn_net3 *net, double *params, const double *X, const uint8_t *X8, const int64_t *Y,
+              const int64_t *order, int64_t n_batches, int64_t batch, const uint8_t *masks, double eta, double lmbda,
+              int64_t num_training_batches, double *costs, int64_t threads);
+/* A training workspace for pn3_work_train: the layers read and every buffer of a
+ * mini-batch of `batch` examples on `threads` threads allocated, once for a run.
+ * NULL when out of memory, or for a bad layer count or batch < 1. */
+typedef struct pn3_work pn3_work;
+pn3_work *pn3_work_new(const pn_net3 *net, int64_t batch, int64_t threads);
+/* Frees a workspace (NULL: nothing). */
+void pn3_work_free(pn3_work *work);
+/* pn3_train's work with the workspace's network, batch and threads. */
+int pn3_work_train(pn3_work *work, double *params, const double *X, const uint8_t *X8, const int64_t *Y,
+                   const int64_t *order, int64_t n_batches, const uint8_t *masks, double eta, double lmbda,
+                   int64_t num_training_batches, double *costs);
 
 /* ---- svm.c: the SVM baseline -------------------------------------------------- */
 

@@ -97,7 +97,7 @@ refused "c" asked for by name.
 import math
 import os
 
-from .backends import changed_code, core_status, fast_backend
+from .backends import changed_code, choose_threads, core_status, fast_backend
 from .errors import ArgumentError, BackendError, ModelFileError
 from .files.modelfile import read_json
 from .files.network3file import parse_network3, save_network3
@@ -456,7 +456,9 @@ class Network:
     The parameters are drawn now from random.Random(seed), layer by layer,
     or without a seed from the random module's generator; the dropout masks
     and shuffle=True draw from the same generator.  `backend`: see the module
-    docstring."""
+    docstring.  `threads`: how many the C core runs on (None: $PURENN_THREADS,
+    else every processor this process may use); the reference runs on one,
+    and the numbers are the same bit for bit whatever it is."""
 
     #: What the C core does in its own code.  A subclass that overrides one of
     #: these runs on the reference (see the module docstring).
@@ -464,11 +466,12 @@ class Network:
     BOOK_METHODS = ("feedforward", "update_mini_batch", "gradient", "backprop", "dropout_masks", "accuracy",
                     "_l2_term")
 
-    def __init__(self, layers, mini_batch_size, *, seed=None, backend=None):
+    def __init__(self, layers, mini_batch_size, *, seed=None, backend=None, threads=None):
         check_count(mini_batch_size, "mini_batch_size", minimum=1)
         self.layers = _check_layers(layers, mini_batch_size)
         self.mini_batch_size = mini_batch_size
         self.backend, self.backend_automatic = _choose_backend(backend, self)
+        self.threads = choose_threads(threads)  # the C core's; the numbers are the same whatever it is
         self.seed = seed
         self.rng = shared_rng(seed)
         for layer in self.layers:

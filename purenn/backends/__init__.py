@@ -65,12 +65,12 @@ transposed) and makes it again only when the weights have changed
 
 import os
 
-from ..errors import BackendError
+from ..errors import ArgumentError, BackendError
 from ..linalg import argmax
 from . import mirrored
 from .examples import Examples
 
-__all__ = ["BACKENDS", "available_backends", "resolve_backend", "core_status", "load_core",
+__all__ = ["BACKENDS", "MAX_THREADS", "choose_threads", "available_backends", "resolve_backend", "core_status", "load_core",
            "choose_backend", "automatic", "fast_backend", "changed_code", "overridden_methods", "predictions",
            "Examples"]
 
@@ -99,6 +99,32 @@ def core_status():
     if core is not None:
         return True, core.describe()
     return False, _c_error
+
+
+#: The most threads the C core's network3 runs on (csrc/network3.c).
+MAX_THREADS = 64
+
+
+def choose_threads(threads=None):
+    """The number of threads the C core's network3 runs on: `threads`, or
+    $PURENN_THREADS, or (both unset) the processors this process may use, at
+    most MAX_THREADS.  The numbers computed are the same whatever it is."""
+    source = "threads"
+    if threads is None:
+        text = os.environ.get("PURENN_THREADS", "").strip()
+        if not text:
+            try:
+                return max(1, min(MAX_THREADS, len(os.sched_getaffinity(0))))
+            except (AttributeError, OSError):  # not on macOS or Windows
+                return max(1, min(MAX_THREADS, os.cpu_count() or 1))
+        source, threads = "PURENN_THREADS", text
+        try:
+            threads = int(text)
+        except ValueError:
+            pass
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= MAX_THREADS:
+        raise ArgumentError("{}: {!r} is not a number of threads from 1 to {}".format(source, threads, MAX_THREADS))
+    return threads
 
 
 def available_backends():

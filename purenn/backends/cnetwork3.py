@@ -117,7 +117,18 @@ def _store(net, layout, params):
 
 
 def _images(net, xs, name):
-    return pack_rows(list(xs), net.layers[0].n_in, name)
+    """The inputs as C takes them, (X, X8): X8 their pixels' bytes when every one is
+    an mnist_loader.Image of the right length (an eighth of the memory of
+    doubles; C divides each byte by 256 as PIXEL_VALUES does), else X the numbers."""
+    xs, n_in = list(xs), net.layers[0].n_in
+    if xs and all(getattr(x, "pixels", None) is not None and len(x) == n_in for x in xs):
+        return None, b"".join(x.pixels for x in xs)
+    return pack_rows(xs, n_in, name), None
+
+
+def _inputs(images):
+    X, X8 = images
+    return (ptr("double[]", X) if X is not None else ffi.NULL), (ptr("uint8_t[]", X8) if X8 is not None else ffi.NULL)
 
 
 def _labels(net, ys, name):
@@ -134,9 +145,9 @@ def _forward(net, X, n, want_out):
     out = array("d", [0.0]) * (n * n_out) if want_out else None
     labels = array("q", [0]) * n
     if n:
-        check_status(lib.pn3_feedforward(layout.net, ptr("double[]", params), ptr("double[]", X), n,
+        check_status(lib.pn3_feedforward(layout.net, ptr("double[]", params), *_inputs(X), n,
                                          ptr("double[]", out) if want_out else ffi.NULL,
-                                         ptr("int64_t[]", labels)), "feedforward")
+                                         ptr("int64_t[]", labels), net.threads), "feedforward")
     return out, labels
 
 
@@ -165,14 +176,14 @@ def _masks(net, layout, masks, n):
     return bytes(out)
 
 
-def _train(layout, params, X, Y, order, batch, masks, eta, lmbda, num_training_batches):
+def _train(layout, params, X, Y, order, batch, masks, eta, lmbda, num_training_batches, threads, want_costs=True):
     n_batches = len(order) // batch
-    costs = array("d", [0.0]) * n_batches
-    check_status(lib.pn3_train(layout.net, ptr("double[]", params), ptr("double[]", X), ptr("int64_t[]", Y),
+    costs = array("d", [0.0]) * n_batches if want_costs else None
+    check_status(lib.pn3_train(layout.net, ptr("double[]", params), *_inputs(X), ptr("int64_t[]", Y),
                                ptr("int64_t[]", order), n_batches, batch,
                                ptr("uint8_t[]", masks) if masks is not None else ffi.NULL,
-                               float(eta), float(lmbda), num_training_batches, ptr("double[]", costs)),
-                 "training")
+                               float(eta), float(lmbda), num_training_batches,
+                               ptr("double[]", costs) if want_costs else ffi.NULL, threads), "training")
     return costs
 
 
@@ -186,27 +197,41 @@ def update_mini_batch(net, xs, ys, eta, lmbda, num_training_batches, masks):
     params = array("d", params)  # a copy: the cached form stays that of the layers' lists until stored
     X, Y = _images(net, xs, "xs"), _labels(net, list(ys), "ys")
     cost = _train(layout, params, X, Y, array("q", range(len(xs))), len(xs), _masks(net, layout, masks, len(xs)),
-                  eta, lmbda, num_training_batches)[0]
+                  eta, lmbda, num_training_batches, net.threads)[0]
     layout.unpack(params)
     _store(net, layout, params)
     return cost
 
 
 class Trainer:
-    """One SGD run in C: the training images and labels packed once; each
-    mini-batch a call on them; the weights put back into the layers by end_epoch()."""
+    """One SGD run in C: the training images and labels packed once, and a
+    workspace for its mini-batches made once (pn3_work_new); each mini-batch a
+    call on them; the weights put back into the layers by end_epoch()."""
 
     def __init__(self, net, xs, ys):
         self.net = net
-        self.X, self.Y = _images(net, xs, "training_data images"), _labels(net, ys, "training_data labels")
+        self.images = _images(net, xs, "training_data images")
+        self.Y = _labels(net, ys, "training_data labels")
         self.layout, params = _params(net)
         self.params = array("d", params)  # a copy: the cached form stays that of the layers' lists
+        work = lib.pn3_work_new(self.layout.net, net.mini_batch_size, net.threads)
+        if work == ffi.NULL:
+            raise MemoryError("the C core's workspace for network3's training")
+        self.work = ffi.gc(work, lib.pn3_work_free)
+        self.pointers = (ptr("double[]", self.params),) + _inputs(self.images) + (ptr("int64_t[]", self.Y),)
 
     def update_mini_batch(self, batch, eta, lmbda, num_training_batches, masks):
-        """The mini-batch of the positions `batch` into the training data; its cost."""
+        """The SGD step of the mini-batch of the positions `batch` into the
+        training data (SGD does not use its cost, so it is not computed)."""
         order = array("q", batch)
-        return _train(self.layout, self.params, self.X, self.Y, order, len(order),
-                      _masks(self.net, self.layout, masks, len(order)), eta, lmbda, num_training_batches)[0]
+        masks = _masks(self.net, self.layout, masks, len(order))
+        if len(order) != self.net.mini_batch_size:
+            _train(self.layout, self.params, self.images, self.Y, order, len(order), masks, eta, lmbda,
+                   num_training_batches, self.net.threads, want_costs=False)
+            return
+        check_status(lib.pn3_work_train(self.work, *self.pointers, ptr("int64_t[]", order), 1,
+                                        ptr("uint8_t[]", masks) if masks is not None else ffi.NULL,
+                                        float(eta), float(lmbda), num_training_batches, ffi.NULL), "training")
 
     def end_epoch(self):
         self.layout.unpack(self.params)

@@ -12,6 +12,7 @@
     misclassified  draw the test digits a network gets wrong
     backends       list the backends and whether the C core is built
     bench          time an epoch and an evaluation on every backend (and NumPy)         (bench.py)
+    bench3         time the book's conv nets: reference, C core, PyTorch                (bench3.py)
     run            run a script written for the book's src/ folder, on purenn           (run.py)
     path           print the folder that makes the book's module names purenn's
     explain        backpropagation for one example, equation by equation                (explain.py)
@@ -28,7 +29,7 @@ import sys
 
 from .. import __version__
 from ..errors import PurennError
-from . import bench, ensemble, explain, run, train, train3
+from . import bench, bench3, ensemble, explain, run, train, train3
 from .commands import COMMANDS
 from .options import Parser
 
@@ -38,7 +39,8 @@ __all__ = ["main", "build_parser"]
 ALL_COMMANDS = dict([("train", (train.add_parser, train.run)), ("train3", (train3.add_train3, train3.train3)),
                      ("chapter6", (train3.add_chapter6, train3.chapter6)),
                      ("ensemble", (ensemble.add_parser, ensemble.run))] + list(COMMANDS.items())
-                    + [("bench", (bench.add_parser, bench.run)), ("run", (run.add_parser, run.run)),
+                    + [("bench", (bench.add_parser, bench.run)), ("bench3", (bench3.add_parser, bench3.run)),
+                       ("run", (run.add_parser, run.run)),
                        ("path", (run.add_path_parser, run.path)), ("explain", (explain.add_parser, explain.run))])
 
 
