@@ -265,3 +265,35 @@ def test_resume_refuses_changed_settings_and_a_checkpoint_of_train(mnist, tmp_pa
     status, out, err = purenn_run(["train3", "--resume", "ch1.ckpt"], tmp_path)
     assert status == 2 and err == ("purenn: error: ch1.ckpt: a checkpoint of `purenn train`; resume it with "
                                    "python -m purenn train --resume\n"), err
+
+
+def test_the_progress_line_is_wiped_before_the_books_lines_mid_epoch(tiny_mnist, monkeypatch, capsys):
+    from purenn import cli
+
+    class Terminal:
+        """stderr and stdout as one terminal: what is written, in order."""
+        written = []
+
+        def __init__(self, name):
+            self.name = name
+
+        def write(self, text):
+            Terminal.written.append((self.name, text))
+            return len(text)
+
+        def flush(self):
+            pass
+
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stdout", Terminal("out"))
+    monkeypatch.setattr(sys, "stderr", Terminal("err"))
+    assert cli.main(["train3", "--layers", "fc:5; softmax", "--data", tiny_mnist, "--epochs", "1", "--seed", "1",
+                     "--backend", FAST]) == 0
+    written = Terminal.written
+    first = [i for i, (name, text) in enumerate(written) if name == "out" and text.startswith("Training mini-batch")][0]
+    drawn = [i for i, (name, text) in enumerate(written[:first]) if name == "err" and "epoch 0:" in text]
+    assert drawn, written[:first]  # the progress line was drawn before the book's line ...
+    wiped = [i for i, (name, text) in enumerate(written[:first]) if name == "err" and text.strip() == ""]
+    assert wiped and wiped[-1] > drawn[-1]  # ... and wiped after it was last drawn

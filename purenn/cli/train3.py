@@ -225,6 +225,32 @@ class _Only:
         return self.parser
 
 
+class _ProgressWiped:
+    """While training: standard output that wipes the progress line before
+    each write, since the book's SGD prints in the middle of an epoch
+    ("Training mini-batch number 1000"); the line is drawn again after it."""
+
+    def __init__(self, progress):
+        self.progress, self.stream = progress, None
+
+    def __enter__(self):
+        if self.progress is not None:
+            self.stream, sys.stdout = sys.stdout, self
+        return self
+
+    def __exit__(self, *exc):
+        if self.progress is not None:
+            sys.stdout = self.stream
+            self.progress.clear()
+
+    def write(self, text):
+        self.progress.clear()
+        return self.stream.write(text)
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
 class _Run3Job:
     """One train3 or chapter6 run: options, data, network, the run and its files."""
 
@@ -252,10 +278,9 @@ class _Run3Job:
             progress.epoch = self.resumed.state["epoch"]
         with StopSignals() as stop:
             try:
-                self._train(net, stop, progress, keeper)
+                with _ProgressWiped(progress):
+                    self._train(net, stop, progress, keeper)
             except TrainingInterrupted as e:
-                if progress is not None:
-                    progress.clear()
                 return save_stopped(keeper, e, stop.signum, command="train3")
             if stop.signum is not None:
                 print("purenn: {} came after the last mini-batch; finishing".format(
