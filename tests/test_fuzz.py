@@ -2,8 +2,10 @@
 anything but purenn's own error (or be read without complaint).  Bounded so
 that CI stays quick; the seed of each case is printed by hypothesis on failure."""
 
+import contextlib
 import copy
 import gzip
+import io
 import json
 import struct
 import zlib
@@ -172,3 +174,70 @@ def test_the_fuzzed_sources_are_valid_to_begin_with(tmp_path):
     (tmp_path / "c.json").write_bytes(CHECKPOINT_BYTES)
     assert checkpoint.load(tmp_path / "c.json").state["done"] == 2
     assert len(CHECKPOINT_PATHS) > 30
+
+
+#### network3: model files and checkpoints
+
+def _network3_checkpoint():
+    from purenn import network3
+    from purenn.files import network3file
+    net = network3.Network([network3.ConvPoolLayer((2, 1, 2, 2), (2, 1, 4, 4), (1, 1), network3.ReLU),
+                            network3.FullyConnectedLayer(18, 3, p_dropout=0.2), network3.SoftmaxLayer(3, 2)], 2,
+                           seed=0, backend="reference")
+    xs = [[0.1 * ((i + k) % 5) for k in range(16)] for i in range(6)]
+    try:
+        calls = []
+        with contextlib.redirect_stdout(io.StringIO()):
+            net.SGD((xs, [i % 2 for i in range(6)]), 2, 2, 0.5, (xs, [0] * 6), lmbda=0.1, shuffle=True,
+                    stop=lambda: calls.append(1) or len(calls) == 4)
+    except TrainingInterrupted as e:
+        return {"format": checkpoint.FORMAT, "version": checkpoint.VERSION,
+                "network": network3file.network3_dict(net, "-"), "training": e.state, "command": None}
+    raise AssertionError("SGD did not stop")
+
+
+CHECKPOINT3 = _network3_checkpoint()
+
+
+def _all_paths(document, prefix=()):
+    """The paths into a JSON document's objects and lists (into a list's first two entries only)."""
+    items = document.items() if isinstance(document, dict) else enumerate(document[:2])
+    for key, value in items:
+        yield prefix + (key,)
+        if isinstance(value, (dict, list)):
+            yield from _all_paths(value, prefix + (key,))
+
+
+CHECKPOINT3_PATHS = sorted(set(_all_paths(CHECKPOINT3)), key=repr)
+
+
+@SETTINGS
+@given(where=st.sampled_from(CHECKPOINT3_PATHS), value=json_values)
+def test_network3_checkpoints_and_models_with_any_json_anywhere_raise_only_purenn_errors(tmp_path_factory, where,
+                                                                                        value):
+    from purenn import network3
+    document = copy.deepcopy(CHECKPOINT3)
+    parent = document
+    for key in where[:-1]:
+        parent = parent[key]
+    parent[where[-1]] = value
+    directory = tmp_path_factory.mktemp("ckpt3")
+    (directory / "c.json").write_text(json.dumps(document))
+    only_purenn_errors(lambda: checkpoint.load(directory / "c.json", backend="reference"))
+    (directory / "m.json").write_text(json.dumps(document["network"]))
+    only_purenn_errors(lambda: network3.load(directory / "m.json", backend="reference"))
+
+
+@SETTINGS
+@given(**mutations)
+def test_damaged_network3_checkpoint_bytes_raise_only_purenn_errors(tmp_path_factory, flips, cut, insert):
+    path = tmp_path_factory.mktemp("json3") / "f.json"
+    path.write_bytes(mutate(json.dumps(CHECKPOINT3).encode(), flips, cut, insert))
+    only_purenn_errors(lambda: checkpoint.load(path, backend="reference"))
+
+
+def test_the_network3_checkpoint_fuzzed_is_valid_to_begin_with(tmp_path):
+    (tmp_path / "c.json").write_text(json.dumps(CHECKPOINT3))
+    loaded = checkpoint.load(tmp_path / "c.json")
+    assert (loaded.state["kind"], loaded.state["epoch"], loaded.state["done"]) == ("network3", 1, 0)
+    assert len(CHECKPOINT3_PATHS) > 60 and ("network", "layers", 0, "w", 0) in CHECKPOINT3_PATHS
