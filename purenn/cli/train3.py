@@ -18,14 +18,15 @@ import signal
 import sys
 
 from .. import __version__, network3
+from ..backends import MAX_THREADS, choose_threads
 from ..errors import ArgumentError, ModelFileError, TrainingInterrupted
 from ..mnist_loader import find_data_dir, image_shape, load_data
 from ..training import checkpoint
 from ..training.progress import Progress
 from .checkpoints import DEFAULT_CHECKPOINT, DEFAULT_MINUTES, RunCheckpoint, save_finished
 from .layers import SYNTAX, build_layers, describe, parse_layers
-from .options import (Parser, add_backend_option, backend_detail, check_memory_need, check_writable, non_negative_float,
-                      non_negative_int, positive_float, positive_int, say)
+from .options import (Parser, add_backend_option, at_most, backend_detail, check_memory_need, check_writable,
+                      non_negative_float, non_negative_int, positive_float, positive_int, say)
 from .resume import StopSignals, acceptable, fingerprint, save_stopped
 
 __all__ = ["RUNS", "add_train3", "train3", "add_chapter6", "chapter6"]
@@ -49,7 +50,8 @@ RUNS = {
 # The options a checkpoint records, and those a resumed run may change (where things go, how it runs).
 RUN3_OPTIONS = ("layers", "epochs", "mini_batch_size", "eta", "lmbda", "seed", "shuffle", "train_limit",
                 "test_limit", "validation_size")
-RESUME_MAY_CHANGE = ("resume", "backend", "quiet", "data", "expanded", "save", "checkpoint", "checkpoint_every")
+RESUME_MAY_CHANGE = ("resume", "backend", "threads", "quiet", "data", "expanded", "save", "checkpoint",
+                     "checkpoint_every")
 
 # What a weight costs at the peak of training (as train's --sizes: cli/options.py), a float and its pointer
 # in the layers, the gradient and the C core's packed copy.
@@ -134,6 +136,9 @@ def add_run_options(command, epochs, eta, lmbda):
         help="how many of the last training-file images are the validation data (default 10000, or a sixth "
              "of a smaller file)")
     add_backend_option(command)
+    add("--threads", type=at_most(MAX_THREADS), default=None, metavar="N",
+        help="threads the C core runs on, 1 to {} (default: $PURENN_THREADS, else every processor); the "
+             "numbers are the same whatever it is".format(MAX_THREADS))
     add("--quiet", action="store_true", help="no progress line on stderr")
     add("--save", metavar="FILE", default=None, help="save the trained network as JSON (network3's model file)")
     add("--checkpoint", metavar="FILE", default=None,
@@ -323,8 +328,9 @@ class _Run3Job:
                           "biases".format(_parameters(layers)), "give smaller layers", self.parser)
         if self.resumed is None:
             return network3.Network(layers, options["mini_batch_size"], seed=options["seed"],
-                                    backend=options["backend"])
+                                    backend=options["backend"], threads=options["threads"])
         net = self.resumed.net
+        net.threads = choose_threads(options["threads"])
         if describe(net) != describe(network3.Network(layers, options["mini_batch_size"], seed=0,
                                                       backend="reference")):
             raise ModelFileError(options["resume"], "the network is \"{}\", the options say \"{}\"".format(
