@@ -104,7 +104,8 @@ def add_chapter6(commands):
     chapter6 = commands.add_parser(
         "chapter6", help="one of the book's chapter-6 runs by name (--list)",
         description="Run one of the book's chapter-6 experiments (mini-batches of 10) as its network3.py does; "
-                    "--epochs, --eta and the other options override its settings.  The runs:\n" + "\n".join(lines),
+                    "--epochs, --eta and the other options override its settings; a stopped run goes on with "
+                    "`train3 --resume FILE`.  The runs:\n" + "\n".join(lines),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     chapter6.add_argument("name", metavar="NAME", nargs="?", choices=sorted(RUNS), help="which run (see --list)")
     chapter6.add_argument("--list", action="store_true", help="list the runs and exit")
