@@ -298,3 +298,39 @@ def test_the_progress_line_is_wiped_before_the_books_lines_mid_epoch(tiny_mnist,
     assert drawn, written[:first]  # the progress line was drawn before the book's line ...
     wiped = [i for i, (name, text) in enumerate(written[:first]) if name == "err" and text.strip() == ""]
     assert wiped and wiped[-1] > drawn[-1]  # ... and wiped after it was last drawn
+
+
+def test_the_chapter6_runs_build_the_books_layers():
+    """The book's network3.py spells out each layer's n_in: 784, 20*12*12, 40*4*4, 1000."""
+    from purenn.cli import layers, train3
+    expected = {
+        "fc100": [("FullyConnectedLayer", 784, 100), ("SoftmaxLayer", 100, 10)],
+        "conv1": [("ConvPoolLayer", 784, 20 * 12 * 12), ("FullyConnectedLayer", 20 * 12 * 12, 100),
+                  ("SoftmaxLayer", 100, 10)],
+        "conv2": [("ConvPoolLayer", 784, 20 * 12 * 12), ("ConvPoolLayer", 20 * 12 * 12, 40 * 4 * 4),
+                  ("FullyConnectedLayer", 40 * 4 * 4, 100), ("SoftmaxLayer", 100, 10)],
+        "dropout": [("ConvPoolLayer", 784, 20 * 12 * 12), ("ConvPoolLayer", 20 * 12 * 12, 40 * 4 * 4),
+                    ("FullyConnectedLayer", 40 * 4 * 4, 1000), ("FullyConnectedLayer", 1000, 1000),
+                    ("SoftmaxLayer", 1000, 10)],
+    }
+    for name, shapes in expected.items():
+        made = layers.build_layers(layers.parse_layers(train3.RUNS[name][0]), 10, (28, 28), 10)
+        assert [(type(layer).__name__, layer.n_in, layer.n_out) for layer in made] == shapes, name
+    dropout = layers.build_layers(layers.parse_layers(train3.RUNS["dropout"][0]), 10, (28, 28), 10)
+    assert [layer.p_dropout for layer in dropout] == [0.0, 0.0, 0.5, 0.5, 0.5]
+    assert [layer.activation_fn for layer in dropout[:4]] == [network3.ReLU] * 4
+    assert [layer.filter_shape for layer in dropout[:2]] == [(20, 1, 5, 5), (40, 20, 5, 5)]
+    assert train3.RUNS["conv2-relu"][1:5] == (60, 0.03, 0.1, False) and train3.RUNS["dropout"][1:5] == (
+        40, 0.03, 0.0, True)
+
+
+def test_an_expanded_run_trains_on_what_expand_wrote(tiny_mnist, tmp_path):
+    status, out, err = purenn_run(["expand", "--data", tiny_mnist, "--out", "expanded", "--quiet"], tmp_path)
+    assert status == 0, err
+    status, out, err = purenn_run(["chapter6", "conv2-relu-expanded", "--expanded", "expanded", "--epochs", "1",
+                                   "--train-limit", "30", "--seed", "1", "--backend", FAST, "--quiet",
+                                   "--validation-size", "20"], tmp_path)
+    assert status == 0, err
+    assert "training on 30, validating on 20, testing on 40" in out and "data expanded" in out
+    assert 'network3 "conv:20x5x5,pool:2x2,relu; conv:40x5x5,pool:2x2,relu; fc:100,relu; softmax:10"' in out
+    assert "Epoch 0: validation accuracy" in out

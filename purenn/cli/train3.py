@@ -16,6 +16,7 @@ import os
 import random
 import signal
 import sys
+import textwrap
 
 from .. import __version__, network3
 from ..backends import MAX_THREADS, choose_threads
@@ -98,14 +99,15 @@ def add_train3(commands):
 
 
 def add_chapter6(commands):
-    lines = ["  {:<24} {:<3} epochs, eta {:<4}, lmbda {:<3}{}  book: {}\n    {}".format(
+    lines = ["  {:<24} {} epochs, eta {}, lmbda {}{}; the book: {}\n    {}".format(
         name, epochs, eta, lmbda, ", expanded" if expanded else "", book, layers)
         for name, (layers, epochs, eta, lmbda, expanded, book) in RUNS.items()]
     chapter6 = commands.add_parser(
         "chapter6", help="one of the book's chapter-6 runs by name (--list)",
-        description="Run one of the book's chapter-6 experiments (mini-batches of 10) as its network3.py does; "
-                    "--epochs, --eta and the other options override its settings; a stopped run goes on with "
-                    "`train3 --resume FILE`.  The runs:\n" + "\n".join(lines),
+        description=textwrap.fill("Run one of the book's chapter-6 experiments (mini-batches of 10) as its "
+                                  "network3.py does; --epochs, --eta and the other options override its settings; "
+                                  "a stopped run goes on with `train3 --resume FILE`.", 78)
+        + "\n\nThe runs:\n" + "\n".join(lines),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     chapter6.add_argument("name", metavar="NAME", nargs="?", choices=sorted(RUNS), help="which run (see --list)")
     chapter6.add_argument("--list", action="store_true", help="list the runs and exit")
