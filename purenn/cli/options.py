@@ -10,7 +10,7 @@ import os
 import time
 
 from .. import network2, network3
-from ..backends import BACKENDS, core_status, predictions
+from ..backends import BACKENDS, core_status, fast_backend, predictions
 from ..errors import ArgumentError
 from ..files.modelfile import read_json
 from ..files.network3file import is_network3
@@ -265,7 +265,11 @@ def model_shape(net):
 
 
 def classify(net, xs):
-    """The digit `net` (of either kind) sees in each input of xs: its largest output, the first on a tie."""
-    if isinstance(net, network3.Network):
+    """The digit `net` (of either kind) sees in each input of xs: its largest output, the first on a tie
+    (network3 on the C core: all in one call, as network3's accuracy does)."""
+    if not isinstance(net, network3.Network):
+        return predictions(net, xs)
+    if fast_backend(net) is None:
         return [argmax(net.feedforward(x)) for x in xs]
-    return predictions(net, xs)
+    from ..backends import cnetwork3  # on demand: it loads the compiled core
+    return cnetwork3.classify(net, xs)
