@@ -216,5 +216,5 @@ RECORDED = {
     "mnist_svm": "168813a1e05fbbcf",
     "network": "60c3c116821aaebc",
     "network2": "88c6f29fd4f80bd5",
-    "network3": "96ad22620dcdd5b2",
+    "network3": "c666d01f9aed428f",
 }
