@@ -8,7 +8,8 @@ a fixed order of sums, so that this module is the specification of the C
 core's twin (csrc/network3.c).  It favours clarity over speed: the book's
 first convolutional network (20 5 x 5 filters, 100 neurons, softmax) trains
 at about 0.07 s an image in CPython -- an hour an epoch of MNIST's 50,000;
-the C core, bit for bit the same, at about 0.45 ms an image in SGD.
+the C core, bit for bit the same, at about 0.15 ms an image in SGD on one
+thread (`python -m purenn bench3` measures it).
 
     book                                        here
     Network(layers, mini_batch_size)            the same
