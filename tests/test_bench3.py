@@ -6,6 +6,7 @@ import re
 import pytest
 
 from purenn import cli
+from purenn.network3 import _rows
 
 from test_cli import run_main, small_mnist  # noqa: F401 (a fixture)
 
@@ -36,3 +37,13 @@ def test_bench3_bad_arguments_are_one_line(small_mnist, capsys, args, message): 
     err = capsys.readouterr().err
     assert info.value.code == 2 and "Traceback" not in err
     assert message in err.strip().splitlines()[-1], err
+
+
+@pytest.mark.parametrize("name", ["conv1", "conv2"])
+def test_the_pytorch_peer_is_the_same_network(name):
+    torch = pytest.importorskip("torch")
+    from purenn.cli import bench3
+    peer, net = bench3._torch_net(torch, name), bench3.conv_net(name, "reference")
+    ours = sum(len(row) for layer in net.layers for row in _rows(layer.w)) + sum(len(layer.b) for layer in net.layers)
+    assert sum(p.numel() for p in peer.parameters()) == ours
+    assert peer(torch.zeros(3, 1, 28, 28)).shape == (3, 10)

@@ -27,21 +27,21 @@ import sys
 import time
 
 from .. import network3
-from ..network3 import ConvPoolLayer, FullyConnectedLayer, Network, SoftmaxLayer
+from ..network3 import ConvPoolLayer, Network, SoftmaxLayer
+from .layers import build_layers, parse_layers
 from .options import add_data_option, positive_int
+from .train3 import RUNS
 
 __all__ = ["add_parser", "run", "conv_net", "NETS"]
 
-#: The nets timed, by name: (conv-pool layers as (filters, input maps, image side), FC neurons).
-NETS = {"conv1": ([(20, 1, 28)], 100), "conv2": ([(20, 1, 28), (40, 20, 12)], 100)}
+#: The nets timed: two of the book's chapter-6 runs (train3.RUNS), whose layers are written there.
+NETS = ("conv1", "conv2")
 MINI_BATCH, ETA, EPOCH = 10, 0.1, 50000
 
 
 def conv_net(name, backend, threads=None, seed=0):
-    """The book's net `name` (NETS) on purenn.network3: sigmoid throughout, 5 x 5 filters, 2 x 2 pools."""
-    convs, neurons = NETS[name]
-    layers = [ConvPoolLayer((f, maps, 5, 5), (MINI_BATCH, maps, side, side), (2, 2)) for f, maps, side in convs]
-    layers += [FullyConnectedLayer(layers[-1].n_out, neurons), SoftmaxLayer(neurons, 10)]
+    """The book's run `name` (train3.RUNS) as a purenn.network3 Network, for 28 x 28 images."""
+    layers = build_layers(parse_layers(RUNS[name][0]), MINI_BATCH, (28, 28), 10)
     return Network(layers, MINI_BATCH, seed=seed, backend=backend, threads=threads)
 
 
@@ -76,14 +76,23 @@ def _time_purenn(name, backend, threads, xs, ys, batches, repeats):
 
 
 def _torch_net(torch, name):
+    """The same layers in PyTorch: Conv2d, MaxPool2d and the activation for each
+    ConvPoolLayer; Linear and the activation for a FullyConnectedLayer; Linear for
+    the SoftmaxLayer (CrossEntropyLoss applies the softmax)."""
     nn = torch.nn
-    convs, neurons = NETS[name]
-    layers = []
-    for f, maps, side in convs:
-        layers += [nn.Conv2d(maps, f, 5), nn.MaxPool2d(2), nn.Sigmoid()]
-    n_in = convs[-1][0] * ((convs[-1][2] - 4) // 2) ** 2
-    layers += [nn.Flatten(), nn.Linear(n_in, neurons), nn.Sigmoid(), nn.Linear(neurons, 10)]
-    return nn.Sequential(*layers)
+    functions = {"sigmoid": nn.Sigmoid, "ReLU": nn.ReLU, "tanh": nn.Tanh, "linear": nn.Identity}
+    modules, flat = [], False
+    for layer in conv_net(name, "reference").layers:
+        if isinstance(layer, ConvPoolLayer):
+            filters, maps, fh, fw = layer.filter_shape
+            modules += [nn.Conv2d(maps, filters, (fh, fw)), nn.MaxPool2d(layer.poolsize)]
+        else:
+            modules += [] if flat else [nn.Flatten()]
+            modules.append(nn.Linear(layer.n_in, layer.n_out))
+            flat = True
+        if not isinstance(layer, SoftmaxLayer):
+            modules.append(functions[layer.activation_fn.__name__]())
+    return nn.Sequential(*modules)
 
 
 def _time_torch(torch, name, threads, images, labels, batches, repeats):
@@ -195,7 +204,7 @@ def _list(parser, text, option, allowed=None):
 
 
 def run(args, parser, argv):
-    names = _list(parser, args.nets, "--nets", list(NETS))
+    names = _list(parser, args.nets, "--nets", NETS)
     threads = []
     for item in _list(parser, args.threads, "--threads"):
         if not item.isdigit() or not 1 <= int(item) <= 64:
