@@ -187,6 +187,47 @@ def test_a_tied_pool_passes_the_gradient_to_its_first_maximum_only():
     assert grad == [2.0, 0.0, 0.0, 0.0]
 
 
+#### An independent oracle: PyTorch's autograd (float64), where it is installed
+
+def test_the_cost_and_gradient_are_pytorchs_for_the_same_network():
+    # torch's conv2d is a cross-correlation: the reference's (flipped) kernel, flipped
+    # back, is its weight; the bias added after pooling is the same as before it.
+    torch = pytest.importorskip("torch")
+    net = Network([ConvPoolLayer((3, 2, 3, 2), (4, 2, 7, 6), (2, 2), activation_fn=ReLU),
+                   FullyConnectedLayer(3 * 2 * 2, 5, activation_fn=tanh), SoftmaxLayer(5, 4)], 4, seed=3,
+                  backend="reference")
+    rng = random.Random(4)
+    for layer in net.layers:
+        for row in network3._rows(layer.w):
+            row[:] = [rng.uniform(-1.0, 1.0) for v in row]
+        layer.b[:] = [rng.uniform(-0.5, 0.5) for v in layer.b]
+    xs = [[rng.random() for k in range(2 * 7 * 6)] for e in range(4)]
+    ys = [0, 3, 1, 3]
+    cost, nabla = net.gradient(xs, ys, lmbda=0.3, num_training_batches=2)
+
+    conv, fc, out = net.layers
+    params = [torch.tensor(conv.w, dtype=torch.float64).flip(2, 3), torch.tensor(conv.b, dtype=torch.float64),
+              torch.tensor(fc.w, dtype=torch.float64), torch.tensor(fc.b, dtype=torch.float64),
+              torch.tensor(out.w, dtype=torch.float64), torch.tensor(out.b, dtype=torch.float64)]
+    for p in params:
+        p.requires_grad_(True)
+    x = torch.tensor(xs, dtype=torch.float64).reshape(4, 2, 7, 6)
+    h = torch.relu(torch.nn.functional.max_pool2d(torch.nn.functional.conv2d(x, params[0], params[1]), 2))
+    h = torch.tanh(h.reshape(4, -1) @ params[2].T + params[3])
+    z = h @ params[4].T + params[5]
+    squares = sum((p ** 2).sum() for p in params[0::2])
+    loss = torch.nn.functional.cross_entropy(z, torch.tensor(ys)) + 0.5 * 0.3 * squares / 2
+    loss.backward()
+
+    assert cost == pytest.approx(loss.item(), rel=1e-12)
+    ours = [nabla[0][0], nabla[0][1], nabla[1][0], nabla[1][1], nabla[2][0], nabla[2][1]]
+    theirs = [params[0].grad.flip(2, 3), params[1].grad, params[2].grad, params[3].grad, params[4].grad,
+              params[5].grad]
+    for mine, torch_grad in zip(ours, theirs):
+        flat = [v for row in network3._rows(mine) for v in row] if isinstance(mine[0], list) else mine
+        assert flat == pytest.approx(torch_grad.flatten().tolist(), rel=1e-9, abs=1e-12)
+
+
 #### Dropout
 
 def test_dropout_masks_the_input_in_training_without_rescaling_and_scales_by_1_minus_p_in_use():
