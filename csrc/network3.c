@@ -163,7 +163,7 @@ static void patches3(const layer3 *L, const double *x, double *cols)
  * weights are all finite come here (convolve3). */
 #define KB3 4
 #define FB3 8
-#if defined(__GNUC__) || defined(__clang__)
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(PURENN_NO_VECTORS)  /* CI builds it without too */
 typedef double v4d3 __attribute__((vector_size(32)));  /* four lanes, each computed as a double alone */
 
 static inline __attribute__((always_inline)) void convolve_block3(const double *restrict x, const double *restrict wFT, int64_t Q, int64_t F,
@@ -205,6 +205,7 @@ static inline __attribute__((always_inline)) void convolve_block4_3(const double
 #define BLOCKS3 1
 #endif
 
+#ifdef BLOCKS3
 static int all_finite3(const uint8_t *finite, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) {
@@ -214,6 +215,7 @@ static int all_finite3(const uint8_t *finite, int64_t n)
     }
     return 1;
 }
+#endif
 
 /* Twin of network3.convolve for one position's patch x (Q) and the filters f0 .. F-1. */
 static void convolve_rest3(const double *x, const double *wFT, int64_t Q, int64_t F, int64_t f0, double *out)
