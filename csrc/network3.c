@@ -166,8 +166,9 @@ static void patches3(const layer3 *L, const double *x, double *cols)
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(PURENN_NO_VECTORS)  /* CI builds it without too */
 typedef double v4d3 __attribute__((vector_size(32)));  /* four lanes, each computed as a double alone */
 
-static inline __attribute__((always_inline)) void convolve_block3(const double *restrict x, const double *restrict wFT, int64_t Q, int64_t F,
-                                                                 int64_t f, double *restrict out)
+static inline __attribute__((always_inline)) void convolve_block3(const double *restrict x,
+                                                                  const double *restrict wFT, int64_t Q,
+                                                                  int64_t F, int64_t f, double *restrict out)
 {
     v4d3 t0a = {0.0, 0.0, 0.0, 0.0}, t0b = t0a, t1a = t0a, t1b = t0a, t2a = t0a, t2b = t0a, t3a = t0a, t3b = t0a;
     for (int64_t q = 0; q < Q; q++) {

@@ -70,9 +70,9 @@ from ..linalg import argmax
 from . import mirrored
 from .examples import Examples
 
-__all__ = ["BACKENDS", "MAX_THREADS", "choose_threads", "available_backends", "resolve_backend", "core_status", "load_core",
-           "choose_backend", "automatic", "fast_backend", "changed_code", "overridden_methods", "predictions",
-           "Examples"]
+__all__ = ["BACKENDS", "MAX_THREADS", "choose_threads", "available_backends", "resolve_backend", "core_status",
+           "load_core", "choose_backend", "automatic", "fast_backend", "changed_code", "overridden_methods",
+           "predictions", "Examples"]
 
 #: The backend names a network accepts (besides "auto").
 BACKENDS = ("reference", "python", "c")
