@@ -13,8 +13,8 @@ import random
 import pytest
 
 from purenn import network3
-from purenn.backends import core_status
-from purenn.errors import BackendError
+from purenn.backends import choose_threads, core_status
+from purenn.errors import ArgumentError, BackendError
 from purenn.network3 import (ConvPoolLayer, FullyConnectedLayer, Network, ReLU, SoftmaxLayer, linear,
                              load_data_shared, sigmoid, tanh)
 
@@ -203,6 +203,24 @@ def test_the_c_core_gives_the_same_bits_on_any_number_of_threads(built, threads)
         assert costs[1].hex() == costs[0].hex()
     _assert_same(nets, xs)
     assert nets[1].accuracy((xs, ys)) == nets[0].accuracy((xs, ys))
+
+
+def test_the_number_of_threads_comes_from_the_argument_the_environment_or_the_processors(monkeypatch):
+    monkeypatch.delenv("PURENN_THREADS", raising=False)
+    processors = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    assert choose_threads() == min(64, processors)
+    assert Network([SoftmaxLayer(4, 2)], 1, threads=3).threads == 3
+    monkeypatch.setenv("PURENN_THREADS", " 7 ")
+    assert choose_threads() == 7 and Network([SoftmaxLayer(4, 2)], 1).threads == 7
+    for bad, source in (("0", "PURENN_THREADS"), ("65", "PURENN_THREADS"), ("two", "PURENN_THREADS")):
+        monkeypatch.setenv("PURENN_THREADS", bad)
+        with pytest.raises(ArgumentError, match=r"^{}: '{}' is not a number of threads from 1 to 64$".format(
+                source, bad)):
+            choose_threads()
+    monkeypatch.delenv("PURENN_THREADS")
+    for bad in (0, 65, 2.0, True, "2"):
+        with pytest.raises(ArgumentError, match=r"^threads: .* is not a number of threads from 1 to 64$"):
+            Network([SoftmaxLayer(4, 2)], 1, threads=bad)
 
 
 def test_non_finite_weights_give_the_references_numbers_on_the_c_core(built):
