@@ -117,7 +117,7 @@ def choose_threads(threads=None):
                 return max(1, min(MAX_THREADS, len(os.sched_getaffinity(0))))
             except (AttributeError, OSError):  # not on macOS or Windows
                 return max(1, min(MAX_THREADS, os.cpu_count() or 1))
-        source, threads = "PURENN_THREADS", int(text) if text.isdigit() else None
+        source, threads = "PURENN_THREADS", int(text) if text.isascii() and text.isdigit() else None
     if isinstance(threads, bool) or not isinstance(threads, int) or not 1 <= threads <= MAX_THREADS:
         given = text if source == "PURENN_THREADS" else threads
         raise ArgumentError("{}: {!r} is not a number of threads from 1 to {}".format(source, given, MAX_THREADS))
