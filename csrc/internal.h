@@ -32,6 +32,20 @@ enum { PN3_LINEAR = 0, PN3_RELU = 1, PN3_SIGMOID = 2, PN3_TANH = 3 };
 #define WIDE __attribute__((target_clones("avx2", "default")))
 #else
 #define WIDE
+/* Kernels of kernels.c that only the core's .c files call (the others are in purenn.h). */
+/* Twin of linalg.dot for each output: z (n_out) = w a without b, given wT (n_in x n_out)
+ * and a's nz/m from pn_nonzeros. */
+void pn_weighted_sums(const double *wT, const double *a, const int64_t *nz, int64_t m, int64_t n_out, double *z);
+/* Twin of network2.softmax: a (n) from z (n); a may be z. */
+void pn_softmax(const double *z, double *a, int64_t n);
+
 #endif
+
+/* Kernels of kernels.c that only the core's .c files call (the others are in purenn.h). */
+/* Twin of linalg.dot for each output: z (n_out) = w a without b, given wT (n_in x n_out)
+ * and a's nz/m from pn_nonzeros. */
+void pn_weighted_sums(const double *wT, const double *a, const int64_t *nz, int64_t m, int64_t n_out, double *z);
+/* Twin of network2.softmax: a (n) from z (n); a may be z. */
+void pn_softmax(const double *z, double *a, int64_t n);
 
 #endif

@@ -57,11 +57,10 @@ int64_t pn_nonzeros(const double *a, int64_t n, int64_t *nz)
     return m;
 }
 
-WIDE void pn_weighted_inputs(const double *restrict wT, const double *restrict a,
-                        const int64_t *restrict nz, int64_t m, const double *restrict b,
-                        int64_t n_out, double *restrict z)
+WIDE void pn_weighted_sums(const double *restrict wT, const double *restrict a, const int64_t *restrict nz,
+                           int64_t m, int64_t n_out, double *restrict z)
 {
-    /* Twin of linalg.weighted_inputs: z[j] = dot(w_j, a) + b[j].  With w
+    /* Twin of linalg.dot for every output j at once: z[j] = dot(w_j, a).  With w
      * stored transposed, the inner loop runs across the outputs j, each z[j]
      * still adding its terms in the order k = 0, 1, ... of the non-zero a[k]. */
     for (int64_t j = 0; j < n_out; j++) {
@@ -74,8 +73,35 @@ WIDE void pn_weighted_inputs(const double *restrict wT, const double *restrict a
             z[j] += wT_k[j] * a_k;
         }
     }
+}
+
+void pn_weighted_inputs(const double *wT, const double *a, const int64_t *nz, int64_t m, const double *b,
+                        int64_t n_out, double *z)
+{
+    /* Twin of linalg.weighted_inputs: z[j] = dot(w_j, a) + b[j]. */
+    pn_weighted_sums(wT, a, nz, m, n_out, z);
     for (int64_t j = 0; j < n_out; j++) {
         z[j] = z[j] + b[j];
+    }
+}
+
+void pn_softmax(const double *z, double *a, int64_t n)
+{
+    /* Twin of network2.softmax: a (n) from z (n); a may be z. */
+    double most = z[0], total = 0.0;
+    for (int64_t j = 0; j < n; j++) {
+        if (z[j] > most) {
+            most = z[j];
+        }
+    }
+    for (int64_t j = 0; j < n; j++) {
+        a[j] = exp(z[j] - most);
+    }
+    for (int64_t j = 0; j < n; j++) {
+        total += a[j];
+    }
+    for (int64_t j = 0; j < n; j++) {
+        a[j] = a[j] / total;
     }
 }
 

@@ -31,22 +31,7 @@
 static void activate(int kind, double *z, int64_t n)
 {
     if (kind == PN_SOFTMAX) {
-        /* Twin of network2.softmax. */
-        double most = z[0], total = 0.0;
-        for (int64_t j = 0; j < n; j++) {
-            if (z[j] > most) {
-                most = z[j];
-            }
-        }
-        for (int64_t j = 0; j < n; j++) {
-            z[j] = exp(z[j] - most);
-        }
-        for (int64_t j = 0; j < n; j++) {
-            total += z[j];
-        }
-        for (int64_t j = 0; j < n; j++) {
-            z[j] = z[j] / total;
-        }
+        pn_softmax(z, z, n);
         return;
     }
     if (kind == PN_SIGMOID) {

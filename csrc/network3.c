@@ -117,26 +117,6 @@ static double prime3(int64_t act, double z, double a)
     return 1.0 - a * a;
 }
 
-/* Twin of network2.softmax: a (n) from z (n). */
-static void softmax3(const double *z, double *a, int64_t n)
-{
-    double most = z[0], total = 0.0;
-    for (int64_t j = 0; j < n; j++) {
-        if (z[j] > most) {
-            most = z[j];
-        }
-    }
-    for (int64_t j = 0; j < n; j++) {
-        a[j] = exp(z[j] - most);
-    }
-    for (int64_t j = 0; j < n; j++) {
-        total += a[j];
-    }
-    for (int64_t j = 0; j < n; j++) {
-        a[j] = a[j] / total;
-    }
-}
-
 /* The patches of x (C*H*W) at every convolution position, into cols (K x Q). */
 static void patches3(const layer3 *L, const double *x, double *cols)
 {
@@ -356,6 +336,18 @@ static void conv_forward(const layer3 *L, const double *params, const double *in
     }
 }
 
+/* Twins of network3.FullyConnectedLayer.activate and network3.SoftmaxLayer.activate: a from z. */
+static void dense_activate3(const layer3 *L, slot3 *s)
+{
+    if (L->kind == PN3_SOFTMAX) {
+        pn_softmax(s->z, s->a, L->n_out);
+        return;
+    }
+    for (int64_t j = 0; j < L->n_out; j++) {
+        s->a[j] = activation3(L->act, s->z[j]);
+    }
+}
+
 /* Twin of network3._DenseLayer.forward (with FullyConnectedLayer.activate or
  * SoftmaxLayer.activate): mask (n_in bytes) or NULL. */
 static void dense_forward(const layer3 *L, const double *params, const double *in, const uint8_t *mask,
@@ -371,44 +363,21 @@ static void dense_forward(const layer3 *L, const double *params, const double *i
     s->in = in;
     s->m = pn_nonzeros(in, L->n_in, s->nz);
     pn_weighted_inputs(wT, in, s->nz, s->m, b, L->n_out, s->z);
-    if (L->kind == PN3_SOFTMAX) {
-        softmax3(s->z, s->a, L->n_out);
-    } else {
-        for (int64_t j = 0; j < L->n_out; j++) {
-            s->a[j] = activation3(L->act, s->z[j]);
-        }
-    }
+    dense_activate3(L, s);
 }
 
 /* Twin of network3._DenseLayer.feedforward: activate((1 - p_dropout) * (w . a) + b). */
-WIDE static void dense_in_use(const layer3 *L, const double *params, const double *in, slot3 *s)
+static void dense_in_use(const layer3 *L, const double *params, const double *in, slot3 *s)
 {
     const double *wT = params + L->offset, *b = wT + L->n_w;
     double keep = 1.0 - L->p;
-    int64_t n_out = L->n_out;
-    double *restrict z = s->z;
     s->in = in;
     s->m = pn_nonzeros(in, L->n_in, s->nz);
-    for (int64_t j = 0; j < n_out; j++) {
-        z[j] = 0.0;
+    pn_weighted_sums(wT, in, s->nz, s->m, L->n_out, s->z);
+    for (int64_t j = 0; j < L->n_out; j++) {
+        s->z[j] = keep * s->z[j] + b[j];
     }
-    for (int64_t t = 0; t < s->m; t++) {  /* linalg.dot, across the outputs j */
-        const double *restrict wT_k = wT + s->nz[t] * n_out;
-        double a_k = in[s->nz[t]];
-        for (int64_t j = 0; j < n_out; j++) {
-            z[j] += wT_k[j] * a_k;
-        }
-    }
-    for (int64_t j = 0; j < n_out; j++) {
-        z[j] = keep * z[j] + b[j];
-    }
-    if (L->kind == PN3_SOFTMAX) {
-        softmax3(z, s->a, n_out);
-    } else {
-        for (int64_t j = 0; j < n_out; j++) {
-            s->a[j] = activation3(L->act, z[j]);
-        }
-    }
+    dense_activate3(L, s);
 }
 
 /* ---- a network: its layers, its workspace ------------------------------------- */
