@@ -1,21 +1,9 @@
 """--layers: a network3 architecture written out on the command line.
 
-The syntax (SYNTAX, which --help prints):
-
-    Layers are separated by ";", and each is its kind followed by its settings,
-    separated by ",":
-
-        conv:FxHxW     F filters of H x W (a ConvPoolLayer)   pool:PHxPW (default 2x2),
-                                                              an activation
-        fc:N           N fully connected neurons              an activation, dropout:P,
-                                                              init:n_in or init:n_out (default:
-                                                              n_out, the book's code)
-        softmax[:N]    the output layer (N: the classes)      dropout:P
-
-    An activation is one of sigmoid (the default), relu, tanh, linear.  The
-    first layer reads the images as 1 x rows x columns; each next layer reads
-    the previous one's output, so the input sizes are never written.  E.g. the
-    book's chapter-6 network with two convolutional layers:
+The syntax is SYNTAX below (which --help prints): layers separated by ";",
+each its kind (conv:FxHxW, fc:N, softmax[:N]) and then its settings,
+separated by ",".  E.g. the book's chapter-6 network with two
+convolutional layers:
 
     >>> spec = parse_layers("conv:20x5x5,relu; conv:40x5x5,relu; fc:100,relu; softmax")
     >>> [layer["kind"] for layer in spec], spec[0]["filters"], spec[0]["pool"]
