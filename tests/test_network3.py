@@ -12,20 +12,15 @@ from purenn.errors import ArgumentError, BackendError
 from purenn.network3 import (ConvPoolLayer, FullyConnectedLayer, Network, ReLU, SoftmaxLayer, linear,
                              load_data_shared, max_pool, sigmoid, size, tanh)
 
+from helpers import layer_hexes, randomise_layers
+
 ACTIVATIONS = [linear, ReLU, sigmoid, tanh]
 
 
 #### Gradient checks by central differences
 
 def _randomise(net, seed):
-    """Every weight and bias drawn afresh (a zero softmax layer would pass no gradient back)."""
-    rng = random.Random(seed)
-    for layer in net.layers:
-        for row in network3._rows(layer.w):
-            for k in range(len(row)):
-                row[k] = rng.uniform(-1.0, 1.0)
-        for j in range(len(layer.b)):
-            layer.b[j] = rng.uniform(-2.0, 0.5)  # some ReLUs off, some on
+    randomise_layers(net, seed, (-2.0, 0.5))  # some ReLUs off, some on
 
 
 def _inputs(n, count, seed):
@@ -276,10 +271,6 @@ def _tiny_net(seed):
                     FullyConnectedLayer(8, 5, sigmoid, p_dropout=0.5), SoftmaxLayer(5, 3, p_dropout=0.2)], 2, seed=seed)
 
 
-def _hexes(net):
-    return [v.hex() for layer in net.layers for row in network3._rows(layer.w) for v in row] + \
-        [v.hex() for layer in net.layers for v in layer.b]
-
 
 def _quiet_sgd(net, **kwargs):
     data = _tiny_data(12, 1)
@@ -291,18 +282,18 @@ def test_a_seed_fixes_the_whole_run_bit_for_bit(capsys):
     for k in range(2):
         net = _tiny_net(5)
         _quiet_sgd(net, lmbda=0.1, shuffle=True)
-        runs.append(_hexes(net))
+        runs.append(layer_hexes(net))
     other = _tiny_net(6)
     _quiet_sgd(other, lmbda=0.1, shuffle=True)
     assert runs[0] == runs[1]
-    assert _hexes(other) != runs[0]
+    assert layer_hexes(other) != runs[0]
 
 
 def test_shuffle_changes_the_order_and_is_off_by_default(capsys):
     plain, shuffled = _tiny_net(5), _tiny_net(5)
     _quiet_sgd(plain)
     _quiet_sgd(shuffled, shuffle=True)
-    assert _hexes(plain) != _hexes(shuffled)
+    assert layer_hexes(plain) != layer_hexes(shuffled)
 
 
 def test_without_a_seed_random_seed_makes_the_run_repeatable(capsys):
@@ -311,7 +302,7 @@ def test_without_a_seed_random_seed_makes_the_run_repeatable(capsys):
         random.seed(11)
         net = _tiny_net(None)
         _quiet_sgd(net)
-        runs.append(_hexes(net))
+        runs.append(layer_hexes(net))
     assert runs[0] == runs[1]
 
 

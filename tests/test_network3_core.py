@@ -18,7 +18,7 @@ from purenn.errors import ArgumentError, BackendError
 from purenn.network3 import (ConvPoolLayer, FullyConnectedLayer, Network, ReLU, SoftmaxLayer, linear,
                              load_data_shared, sigmoid, tanh)
 
-from helpers import quiet
+from helpers import layer_hexes, quiet, randomise_layers
 
 ACTIVATIONS = [linear, ReLU, sigmoid, tanh]
 
@@ -29,21 +29,8 @@ def built(core):
     return core
 
 
-def _hexes(net):
-    """Every weight and bias of every layer, in order, as float.hex."""
-    return ([v.hex() for layer in net.layers for row in network3._rows(layer.w) for v in row]
-            + [v.hex() for layer in net.layers for v in layer.b])
-
-
 def _randomise(net, seed):
-    """Every weight and bias drawn afresh, in place (a zero softmax layer would pass no gradient back)."""
-    rng = random.Random(seed)
-    for layer in net.layers:
-        for row in network3._rows(layer.w):
-            for k in range(len(row)):
-                row[k] = rng.uniform(-1.0, 1.0)
-        for j in range(len(layer.b)):
-            layer.b[j] = rng.uniform(-1.0, 0.5)
+    randomise_layers(net, seed, (-1.0, 0.5))
 
 
 def _data(n_in, count, classes, seed):
@@ -70,7 +57,7 @@ def _twins(make, seed=3):
 
 def _assert_same(nets, xs):
     reference, c = nets
-    assert _hexes(c) == _hexes(reference)
+    assert layer_hexes(c) == layer_hexes(reference)
     for x in xs[:3]:
         assert [v.hex() for v in c.feedforward(x)] == [v.hex() for v in reference.feedforward(x)]
 
@@ -153,7 +140,7 @@ def test_a_tie_in_a_pool_goes_to_its_first_maximum_on_the_c_core_too(built):
         net.layers[0].w[0][0][0][:] = [0.5, 0.5]
         net.update_mini_batch([[0.25, 0.75, 0.25]], [1], 1.0)
     assert nets[0].layers[0].w[0][0][0][0] != nets[0].layers[0].w[0][0][0][1]
-    assert _hexes(nets[1]) == _hexes(nets[0])
+    assert layer_hexes(nets[1]) == layer_hexes(nets[0])
 
 
 def test_weights_changed_between_calls_are_packed_again(built):
@@ -165,7 +152,7 @@ def test_weights_changed_between_calls_are_packed_again(built):
             net.layers[0].w[1][0][2][1] = 0.25    # one number set in place
             net.layers[2].w[3] = [-0.0] * 18      # a row replaced, zeros whose sign matters
             net.layers[-1].b[0] = net.layers[-1].b[0] + 1.0
-        assert _hexes(nets[1]) == _hexes(nets[0])
+        assert layer_hexes(nets[1]) == layer_hexes(nets[0])
     _assert_same(nets, xs)
 
 
@@ -173,9 +160,9 @@ def test_the_c_core_trains_and_answers_in_the_layers_own_lists(built):
     net = _conv_softmax("c")
     rows = list(network3._rows(net.layers[0].w)) + [net.layers[0].b, net.layers[1].b]
     xs, ys = _data(25, 4, 3, seed=10)
-    before = _hexes(net)
+    before = layer_hexes(net)
     net.update_mini_batch(xs, ys, 1.0)
-    assert _hexes(net) != before
+    assert layer_hexes(net) != before
     assert all(a is b for a, b in zip(rows, list(network3._rows(net.layers[0].w)) + [net.layers[0].b,
                                                                                        net.layers[1].b]))
 
@@ -237,7 +224,7 @@ def test_non_finite_weights_give_the_references_numbers_on_the_c_core(built):
     for start in range(0, 10, 5):
         for net in nets:
             net.update_mini_batch(xs[start:start + 5], ys[start:start + 5], 0.3)
-    reference, c = (_hexes(net) for net in nets)
+    reference, c = (layer_hexes(net) for net in nets)
     assert c == reference and "nan" in reference
 
 
@@ -252,7 +239,7 @@ def test_an_infinite_gradient_leaves_the_weights_of_zero_inputs_alone_on_the_c_c
         net.layers[1].w, net.layers[1].b = [[-1e308], [1e308]], [0.0, 0.0]
         net.update_mini_batch([[0.5, 0.0, 0.0]], [0], 1.0)
     assert [v.hex() for v in nets[0].layers[0].w[0][0][0]] == [(0.5).hex(), float("-inf").hex()]  # flipped
-    assert _hexes(nets[1]) == _hexes(nets[0])
+    assert layer_hexes(nets[1]) == layer_hexes(nets[0])
 
 
 #### Choosing the core
@@ -306,7 +293,7 @@ def test_a_subclass_with_its_own_sgd_still_trains_on_the_c_core_bit_for_bit(buil
     assert [net.backend for net in nets] == ["reference", "c"]
     data = _data(10, 8, 3, seed=12)
     assert quiet(nets[1].SGD, data, 2, 2, 0.5, data) == quiet(nets[0].SGD, data, 2, 2, 0.5, data)
-    assert _hexes(nets[1]) == _hexes(nets[0]) and nets[1].calls == 1
+    assert layer_hexes(nets[1]) == layer_hexes(nets[0]) and nets[1].calls == 1
 
 
 #### The book's first conv net
@@ -318,7 +305,7 @@ def _book_conv_net(backend, threads=None):
 
 
 def _digest(net):
-    return hashlib.sha256(" ".join(_hexes(net)).encode()).hexdigest()[:16]
+    return hashlib.sha256(" ".join(layer_hexes(net)).encode()).hexdigest()[:16]
 
 
 #: The reference's weights after the run below (frozen from backend="reference"; its

@@ -18,6 +18,8 @@ from purenn.files import network3file
 from purenn.network3 import ConvPoolLayer, FullyConnectedLayer, Network, ReLU, SoftmaxLayer, sigmoid, tanh
 from purenn.training import checkpoint
 
+from helpers import layer_hexes
+
 BACKENDS3 = ["reference"] + (["c"] if core_status()[0] else [])
 
 
@@ -32,11 +34,6 @@ def small_data(n=21, seed=1):
     rng = random.Random(seed)
     xs = [[rng.random() if rng.random() > 0.3 else 0.0 for k in range(36)] for e in range(n)]
     return xs, [rng.randrange(3) for x in xs]
-
-
-def hexes(net):
-    return [float(v).hex() for layer in net.layers for row in network3._rows(layer.w) for v in row] + \
-        [float(v).hex() for layer in net.layers for v in layer.b]
 
 
 def trained(backend, p=0.3):
@@ -54,7 +51,7 @@ def test_a_saved_network_loads_back_bit_for_bit_with_its_layers(backend, tmp_pat
     net = trained(backend)
     net.save(tmp_path / "net.json")
     back = network3.load(tmp_path / "net.json", backend=backend)
-    assert hexes(back) == hexes(net)
+    assert layer_hexes(back) == layer_hexes(net)
     assert [repr(layer) for layer in back.layers] == [repr(layer) for layer in net.layers]
     assert back.layers[1].weights == "n_in" and back.mini_batch_size == 2 and back.backend == backend
     x = small_data(1, 9)[0][0]
@@ -181,7 +178,7 @@ def test_sgd_stopped_before_any_mini_batch_resumes_bit_for_bit_through_a_checkpo
     checkpoint.save(tmp_path / "run.json", stopped.net, stopped.state)
     resumed = checkpoint.load(tmp_path / "run.json", backend=backend)
     result, rest_out = _sgd(resumed.net, resume=resumed.state)
-    assert hexes(resumed.net) == hexes(whole)
+    assert layer_hexes(resumed.net) == layer_hexes(whole)
     assert result == whole_result
     assert out.getvalue() + rest_out == whole_out
 
@@ -198,7 +195,7 @@ def test_a_run_resumed_on_the_other_backend_ends_the_same():
     data = json.loads(json.dumps(network3file.network3_dict(net, "x")))
     on_c = network3.network_from_dict("x", data, backend="c")
     result, _ = _sgd(on_c, resume=info.value.state)
-    assert hexes(on_c) == hexes(whole) and result == whole_result
+    assert layer_hexes(on_c) == layer_hexes(whole) and result == whole_result
 
 
 @pytest.mark.parametrize("backend", BACKENDS3)
@@ -209,12 +206,12 @@ def test_periodic_snapshots_leave_training_as_it_was_and_each_resumes_to_the_sam
     net = small_net(backend, p=0.3)
     result, _ = _sgd(net, checkpoint=lambda snapshot: snapshots.append(json.loads(json.dumps(
         (network3file.network3_dict(snapshot().net, "x"), snapshot().state)))))
-    assert hexes(net) == hexes(whole) and result == whole_result
+    assert layer_hexes(net) == layer_hexes(whole) and result == whole_result
     assert len(snapshots) == 27  # before each mini-batch but each epoch's first
     assert sorted({(state["epoch"], state["done"]) for _, state in snapshots[::9]}) == [(0, 2), (1, 2), (2, 2)]
     for described, state in snapshots[::5]:
         again = network3.network_from_dict("x", described, backend=backend)
-        assert _sgd(again, resume=state)[0] == whole_result and hexes(again) == hexes(whole)
+        assert _sgd(again, resume=state)[0] == whole_result and layer_hexes(again) == layer_hexes(whole)
 
 
 def test_progress_is_told_each_mini_batch_and_the_end_of_each_epoch():
@@ -254,4 +251,4 @@ def test_sigmoid_layers_and_dropout_on_the_input_layer_round_trip_too(tmp_path):
     net = Network([FullyConnectedLayer(36, 4, sigmoid, 0.2), SoftmaxLayer(4, 3)], 3, seed=2, backend="reference")
     net.save(tmp_path / "fc.json")
     back = network3.load(tmp_path / "fc.json")
-    assert hexes(back) == hexes(net) and back.layers[0].weights == "n_out" and back.layers[0].p_dropout == 0.2
+    assert layer_hexes(back) == layer_hexes(net) and back.layers[0].weights == "n_out" and back.layers[0].p_dropout == 0.2
