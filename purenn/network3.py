@@ -507,18 +507,8 @@ class Network:
         offered a snapshot and stop() asked -- if it says yes, TrainingInterrupted
         carries the state from which SGD(..., resume=state) ends bit for bit
         where an uninterrupted run would, printing what it would have printed."""
-        training_x, training_y = self._data(training_data, "training_data")
-        validation_data = self._data(validation_data, "validation_data")
-        if test_data is not None:
-            test_data = self._data(test_data, "test_data")
-        check_count(epochs, "epochs", minimum=1)
-        check_number(eta, "eta")
-        check_number(lmbda, "lmbda")
-        if lmbda < 0:
-            raise ArgumentError("lmbda: {!r} is negative; regularisation takes 0 or more".format(lmbda))
-        if mini_batch_size != self.mini_batch_size:
-            raise ArgumentError("mini_batch_size: {!r}, but the network was made for mini-batches of {}".format(
-                mini_batch_size, self.mini_batch_size))
+        (training_x, training_y), validation_data, test_data = self._check_sgd(
+            training_data, epochs, mini_batch_size, eta, validation_data, test_data, lmbda)
 
         # compute number of minibatches for training (the remainder is dropped)
         num_training_batches = size(training_data) // mini_batch_size
@@ -570,6 +560,20 @@ class Network:
         if test_data is not None:
             print("Corresponding test accuracy of {0:.2%}".format(test_accuracy), flush=True)
         return best_validation_accuracy, best_iteration, test_accuracy
+
+    def _check_sgd(self, training_data, epochs, mini_batch_size, eta, validation_data, test_data, lmbda):
+        """SGD's arguments checked: the three data sets as _data gives them (test_data may be None)."""
+        data = [self._data(training_data, "training_data"), self._data(validation_data, "validation_data"),
+                self._data(test_data, "test_data") if test_data is not None else None]
+        check_count(epochs, "epochs", minimum=1)
+        check_number(eta, "eta")
+        check_number(lmbda, "lmbda")
+        if lmbda < 0:
+            raise ArgumentError("lmbda: {!r} is negative; regularisation takes 0 or more".format(lmbda))
+        if mini_batch_size != self.mini_batch_size:
+            raise ArgumentError("mini_batch_size: {!r}, but the network was made for mini-batches of {}".format(
+                mini_batch_size, self.mini_batch_size))
+        return data
 
     def save(self, filename):
         """Save the network -- its layers, weights and mini-batch size -- to

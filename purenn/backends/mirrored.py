@@ -216,5 +216,5 @@ RECORDED = {
     "mnist_svm": "168813a1e05fbbcf",
     "network": "60c3c116821aaebc",
     "network2": "88c6f29fd4f80bd5",
-    "network3": "1b791dd5ae3a2c25",
+    "network3": "c1582e4628206160",
 }
