@@ -93,9 +93,9 @@ setup(
     python_requires=">=3.8",
     # purenn.book.src is a folder of modules for sys.path (the book's names), not a package
     packages=["purenn", "purenn.backends", "purenn.book", "purenn.book.src", "purenn.cli", "purenn.files",
-              "purenn.training", "purenn.data"],
+              "purenn.training", "purenn.web", "purenn.data"],
     package_dir={"purenn": "purenn", "purenn.data": "data"},
-    package_data={"purenn.data": ["*-ubyte.gz", "MD5SUMS.*.txt"]},
+    package_data={"purenn.data": ["*-ubyte.gz", "MD5SUMS.*.txt"], "purenn.web": ["assets/*"]},
     # Asking for cffi while building lets pip fetch it into the build
     # environment; PURENN_PURE_PYTHON=1 asks for nothing.
     setup_requires=[] if PURE else ["cffi>=1.12"],

@@ -16,6 +16,7 @@
     run            run a script written for the book's src/ folder, on purenn           (run.py)
     path           print the folder that makes the book's module names purenn's
     explain        backpropagation for one example, equation by equation                (explain.py)
+    serve          the page in the browser: draw, inside, mistakes, learn               (serve.py)
 
 Errors in the input (a bad option, a missing or damaged data file) are
 reported on one line on stderr, with exit status 2 -- except in `run`, whose
@@ -29,7 +30,7 @@ import sys
 
 from .. import __version__
 from ..errors import PurennError
-from . import bench, bench3, ensemble, explain, run, train, train3
+from . import bench, bench3, ensemble, explain, run, serve, train, train3
 from .commands import COMMANDS
 from .options import Parser
 
@@ -41,7 +42,8 @@ ALL_COMMANDS = dict([("train", (train.add_parser, train.run)), ("train3", (train
                      ("ensemble", (ensemble.add_parser, ensemble.run))] + list(COMMANDS.items())
                     + [("bench", (bench.add_parser, bench.run)), ("bench3", (bench3.add_parser, bench3.run)),
                        ("run", (run.add_parser, run.run)),
-                       ("path", (run.add_path_parser, run.path)), ("explain", (explain.add_parser, explain.run))])
+                       ("path", (run.add_path_parser, run.path)), ("explain", (explain.add_parser, explain.run)),
+                       ("serve", (serve.add_parser, serve.run))])
 
 
 def build_parser():

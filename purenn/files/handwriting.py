@@ -14,12 +14,13 @@ same to any greyscale picture:
 
     mnist_style(width, height, pixels) -> an mnist_loader.Image
     predict(net, path)                 -> (digit, outputs, the Image fed to the net)
+    digit_of(net, image)               -> (digit, outputs) for an Image already 28 x 28
 """
 
 from ..mnist_loader import Image
 from .pictures import read_picture
 
-__all__ = ["mnist_style", "predict"]
+__all__ = ["mnist_style", "predict", "digit_of"]
 
 BOX, SIDE = 20, 28
 
@@ -95,9 +96,16 @@ def predict(net, path):
     network trained with more outputs was taught to keep the others at 0)."""
     width, height, pixels = read_picture(path)
     image = mnist_style(width, height, pixels)
+    digit, outputs = digit_of(net, image)
+    return digit, outputs, image
+
+
+def digit_of(net, image):
+    """(digit, outputs) of `net` for a 28 x 28 Image: the digit of the largest
+    of the first ten outputs (the first on a tie)."""
     outputs = net.feedforward(image)
     best = 0
     for i, v in enumerate(outputs[:10]):
         if v > outputs[best]:
             best = i
-    return best, outputs, image
+    return best, outputs

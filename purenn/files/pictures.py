@@ -8,6 +8,8 @@ values, 0 black to 255 white, row by row.
                                         palette; grey and palette also at 1, 2
                                         or 4 bits; every filter type; not
                                         interlaced) or PGM/PBM (P1, P2, P4, P5)
+    decode_picture(name, data)          the same from the bytes of such a file
+                                        (an upload), `name` naming it in errors
     write_png(path, width, height, pixels)    8-bit greyscale PNG
     write_pgm(path, width, height, pixels)    binary PGM (P5)
     digit_grid(digits, captions, columns)     -> (width, height, pixels): MNIST
@@ -32,7 +34,7 @@ from .atomic import write_bytes
 from .reading import open_input, read_input
 from ..errors import DataFileError
 
-__all__ = ["read_picture", "read_png", "read_pnm", "write_png", "write_pgm", "digit_grid",
+__all__ = ["read_picture", "decode_picture", "read_png", "read_pnm", "write_png", "write_pgm", "digit_grid",
            "to_terminal", "MAX_PIXELS", "MAX_FILE_BYTES"]
 
 #: The largest picture decoded: 4 megapixels, 2048 x 2048.  Decoding and
@@ -60,6 +62,19 @@ def read_picture(path):
     if head[:1] == b"P" and head[1:2] in (b"1", b"2", b"4", b"5"):
         return read_pnm(path)
     raise DataFileError(path, "not a PNG, PGM or PBM picture (first bytes {!r})".format(head[:8]))
+
+
+def decode_picture(name, data):
+    """(width, height, grey pixels) from the bytes of a PNG, PGM or PBM file;
+    DataFileError naming `name` if they are not one, or one too large."""
+    if len(data) > MAX_FILE_BYTES:
+        raise DataFileError(name, "{} bytes, more than the {} of a picture purenn reads".format(
+            len(data), MAX_FILE_BYTES))
+    if data[:8] == _PNG_SIGNATURE:
+        return _decode_png(name, data)
+    if data[:1] == b"P" and data[1:2] in (b"1", b"2", b"4", b"5"):
+        return _decode_pnm(name, data)
+    raise DataFileError(name, "not a PNG, PGM or PBM picture (first bytes {!r})".format(bytes(data[:8])))
 
 
 #### PNG
@@ -171,7 +186,10 @@ def _too_many_pixels(path, kind, width, height):
 def read_png(path):
     """(width, height, grey pixels) from a PNG file."""
     path = str(path)
-    data = _read(path)
+    return _decode_png(path, _read(path))
+
+
+def _decode_png(path, data):
     if data[:8] != _PNG_SIGNATURE:
         raise DataFileError(path, "not a PNG file: bad signature")
     header, palette, transparency, compressed = _png_chunks(path, data)
@@ -315,7 +333,10 @@ def _pnm_tokens(data, start, count, path):
 def read_pnm(path):
     """(width, height, grey pixels) from a PGM (P2, P5) or PBM (P1, P4) file."""
     path = str(path)
-    data = _read(path)
+    return _decode_pnm(path, _read(path))
+
+
+def _decode_pnm(path, data):
     magic = data[:2]
     if magic not in (b"P1", b"P2", b"P4", b"P5"):
         raise DataFileError(path, "not a PGM or PBM file (magic {!r})".format(magic))
