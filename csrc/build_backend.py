@@ -165,8 +165,9 @@ def _package_files(setup):
         source = _source_dir(package, setup.get("package_dir", {}))
         for pattern in ["*.py"] + list(setup.get("package_data", {}).get(package, [])):
             for path in glob.glob(os.path.join(source, pattern)):
-                if os.path.isfile(path):
-                    files["/".join(package.split(".") + [os.path.basename(path)])] = path
+                if os.path.isfile(path):  # kept where it is in the package: assets/page.js stays in assets/
+                    inside = os.path.relpath(path, source).replace(os.sep, "/")
+                    files["/".join(package.split(".") + [inside])] = path
     return files
 
 

@@ -60,8 +60,9 @@ def test_the_pure_wheel_holds_every_module_and_the_bundled_mnist(backend, tmp_pa
                for f in files if f.endswith(".py") and "__pycache__" not in directory}
     data = {"purenn/data/" + f for f in os.listdir(os.path.join(ROOT, "data"))
             if f.endswith("-ubyte.gz") or f.startswith("MD5SUMS.")}
+    assets = {"purenn/web/assets/" + f for f in ("index.html", "page.js", "page.css")}  # the page, in its folder
     with _open(tmp_path, name) as wheel:
-        assert {n for n in wheel.namelist() if not n.startswith(DIST_INFO)} == modules | data
+        assert {n for n in wheel.namelist() if not n.startswith(DIST_INFO)} == modules | data | assets
         assert len(data) == 6
         assert "Root-Is-Purelib: true" in wheel.read(DIST_INFO + "WHEEL").decode().splitlines()
         assert "purenn = purenn.__main__:run" in wheel.read(DIST_INFO + "entry_points.txt").decode()
