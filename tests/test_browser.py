@@ -149,8 +149,8 @@ def test_inside_shows_the_hidden_layer_and_each_neurons_weights(page, mnist):
 def test_mistakes_are_paged_and_one_clicked_is_read_in_draw(page):
     browser, app = page
     browser.click(browser.find("#tab-mistakes"))
-    browser.wait("return document.querySelectorAll('#mistake-grid .mistake').length > 0")
-    wrong = app.models.get("quick").mistakes(app.test_data)
+    wrong = app.models.get("quick").all_mistakes(app.test_data)
+    browser.wait("return document.getElementById('mistakes').dataset.complete === 'true'")
     assert "gets {:,} of the 10,000 test digits wrong".format(len(wrong)) in browser.text(browser.find("#mistakes-note"))
     cells = browser.find_all("#mistake-grid .mistake")
     assert len(cells) == min(40, len(wrong))

@@ -245,8 +245,9 @@ def test_weights_are_pictures_with_zero_at_grey_128(app, dense, conv):
 def test_mistakes_are_the_test_digits_it_gets_wrong_paged(app, dense, data):
     test = data[2]
     wrong = [i for i, (x, y) in enumerate(test) if dense.feedforward(x).index(max(dense.feedforward(x))) != y]
+    app.models.get("dense").all_mistakes(test)
     status, value = answer(app, "GET", "/api/mistakes?model=dense&page=1")
-    assert status == 200 and value["total"] == len(wrong) and value["of"] == len(test)
+    assert status == 200 and value["total"] == len(wrong) and value["read"] == value["of"] == len(test)
     assert value["pages"] == max(1, math.ceil(len(wrong) / PAGE_SIZE)) and len(value["items"]) == min(40, len(wrong))
     shown = [item["index"] for page in range(1, value["pages"] + 1)
              for item in answer(app, "GET", "/api/mistakes?model=dense&page={}".format(page))[1]["items"]]
@@ -256,6 +257,30 @@ def test_mistakes_are_the_test_digits_it_gets_wrong_paged(app, dense, data):
     assert answer(app, "GET", "/api/mistakes?model=dense&page=999")[1]["page"] == value["pages"]
     for page in ("0", "-1", "x", "1.5"):
         assert refused(app, "GET", "/api/mistakes?model=dense&page=" + page)[0] == 400
+
+
+def test_mistakes_are_worked_out_aside_in_chunks_and_the_page_is_answered_at_once(app, monkeypatch):
+    from purenn.web import models as models_module
+    model = app.models.get("conv")
+    slow, release = [], threading.Event()
+
+    def classify_slowly(net, xs):
+        slow.append(len(xs))
+        release.wait(30)
+        return [0] * len(xs)
+    monkeypatch.setattr(model, "_classify", classify_slowly)
+    monkeypatch.setattr(models_module, "MISTAKES_CHUNK", 100)
+    value = answer(app, "GET", "/api/mistakes?model=conv")[1]
+    assert value["read"] < value["of"] == 300                # answered at once, while the work goes on
+    started = time.monotonic()
+    while not slow and time.monotonic() - started < 10:
+        time.sleep(0.01)
+    release.set()                                             # the chunk out finishes; reading goes on
+    assert post_json(app, "/api/classify", {"model": "conv", "image": [0] * 784})[0] == 200
+    wrong = model.all_mistakes(app.test_data)
+    assert slow == [100, 100, 100] and len(wrong) == sum(1 for _, y in app.test_data if y != 0)
+    value = answer(app, "GET", "/api/mistakes?model=conv")[1]
+    assert value["read"] == value["of"] and value["total"] == len(wrong)
 
 
 #### Learn

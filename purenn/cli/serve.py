@@ -76,7 +76,7 @@ def run(args, parser, argv):
         if not models:
             net, seconds = _quick_model(training, args.backend)
             model = Model("quick", net, "trained on start", classify)
-            wrong = len(model.mistakes(test))
+            wrong = len(model.all_mistakes(test))
             sizes, epochs, images, eta, seed = QUICK
             say("no model given: trained a quick one, 'quick' ({}, {} epoch on {:,} digits, eta {}, seed {}; "
                 "{:.1f} s CPU): {:.2%} of the {:,} test digits right".format(

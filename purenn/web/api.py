@@ -7,7 +7,8 @@
     POST /api/classify                {"model", "image": 784 numbers 0-255} -> the same
     POST /api/inside                  {"model", "image"} -> each hidden layer's activations
     GET  /api/weights?model=M         the first layer's weights as pictures
-    GET  /api/mistakes?model=M&page=K the test digits M gets wrong, PAGE_SIZE a page
+    GET  /api/mistakes?model=M&page=K the test digits M gets wrong, PAGE_SIZE a page (while they are
+                                      worked out, "read" < "of": ask again)
     GET  /api/learn                   the Learn run's status
     POST /api/learn                   {"hidden", "epochs", "images", "eta", "lmbda", "seed"}: start one
     POST /api/learn/stop              stop it
@@ -189,12 +190,12 @@ class App:
         page = query.get("page", "1")
         if not page.isdigit() or int(page) < 1:
             raise HTTPError(400, "page: {!r} is not a page number (1, 2, ...)".format(page[:20]))
-        wrong = model.mistakes(self.test_data)
+        wrong, read = model.mistakes(self.test_data)
         pages = max(1, -(-len(wrong) // PAGE_SIZE))
         page = min(int(page), pages)
         items = [{"index": i, "label": label, "predicted": guess, "image": list(self.test_data[i][0].pixels)}
                  for i, label, guess in wrong[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]]
-        return {"model": model.name, "total": len(wrong), "of": len(self.test_data), "page": page,
+        return {"model": model.name, "total": len(wrong), "read": read, "of": len(self.test_data), "page": page,
                 "pages": pages, "items": items}
 
     def learn_status(self, query, content_type, body):

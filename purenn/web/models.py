@@ -5,7 +5,9 @@
       .inside(image)        -> the activations of each hidden layer for it
       .weights()            -> the first layer's weights of each hidden neuron
                                (each filter, for a conv net) as pictures
-      .mistakes(test_data)  -> [(index, label, predicted)], worked out once
+      .mistakes(test_data)  -> ([(index, label, predicted)] so far, digits read so far):
+                               worked out once, in a thread, the page polling
+      .all_mistakes(test_data) -> all of them, waiting
     Models(models)          the models by name, in the order given; add() one learned
 
 A network is not made to work for two requests at once: each model has a
@@ -27,6 +29,9 @@ __all__ = ["Model", "Models", "picture", "finite", "MAX_PICTURES"]
 
 #: The most weight pictures sent for one model (a layer of 1,000 neurons shows its first 100).
 MAX_PICTURES = 100
+
+#: Test digits classified a turn when the mistakes are worked out.
+MISTAKES_CHUNK = 50
 
 
 def finite(v):
@@ -60,7 +65,8 @@ class Model:
         self.name, self.net, self.source = name, net, source
         self.lock = threading.Lock()
         self._classify = classify
-        self._mistakes = None
+        self._mistakes_lock = threading.Lock()
+        self._mistakes_thread, self._wrong, self._read, self._failed = None, [], 0, None
         self.conv = isinstance(net, network3.Network)
 
     def describe(self):
@@ -125,13 +131,37 @@ class Model:
                 "pictures": [picture(shape[0], shape[1], _grey(row)) for row in shown]}
 
     def mistakes(self, test_data):
-        """[(index, label, predicted)] for the test digits the network gets wrong (worked out once)."""
-        with self.lock:
-            if self._mistakes is None:
-                guesses = self._classify(self.net, [x for x, _ in test_data])
-                self._mistakes = [(i, y, guess) for i, ((_, y), guess) in enumerate(zip(test_data, guesses))
-                                  if guess != y]
-            return self._mistakes
+        """(the test digits the network gets wrong so far as [(index, label, predicted)], how many of
+        test_data it has read): worked out once, in a thread of its own, MISTAKES_CHUNK digits a turn
+        of the lock, so that reading a drawing never waits long for it (a conv net on the reference
+        reads about 15 digits a second)."""
+        with self._mistakes_lock:
+            if self._mistakes_thread is None:
+                self._mistakes_thread = threading.Thread(target=self._find_mistakes, args=(test_data,),
+                                                         name="purenn-mistakes-" + self.name, daemon=True)
+                self._mistakes_thread.start()
+            return list(self._wrong), self._read
+
+    def all_mistakes(self, test_data):
+        """The mistakes over all of test_data, waiting for them."""
+        self.mistakes(test_data)
+        self._mistakes_thread.join()
+        if self._failed is not None:
+            raise self._failed
+        return self.mistakes(test_data)[0]
+
+    def _find_mistakes(self, test_data):
+        try:
+            for begin in range(0, len(test_data), MISTAKES_CHUNK):
+                chunk = test_data[begin:begin + MISTAKES_CHUNK]
+                with self.lock:
+                    guesses = self._classify(self.net, [x for x, _ in chunk])
+                wrong = [(begin + i, y, guess) for i, ((_, y), guess) in enumerate(zip(chunk, guesses)) if guess != y]
+                with self._mistakes_lock:
+                    self._wrong += wrong
+                    self._read = begin + len(chunk)
+        except Exception as e:  # noqa: BLE001 -- said by all_mistakes; the page sees the count stop
+            self._failed = e
 
 
 class Models:

@@ -15,6 +15,7 @@ const state = {
   inflight: false,
   again: false,         // the drawing changed while a request was out: ask again when it returns
   mistakesPage: 1,
+  mistakesTimer: null,
   weightsFor: null,     // the model whose weights are shown in Inside
   learnTimer: null,
 };
@@ -348,7 +349,13 @@ async function showMistakes() {
   try {
     const m = await api("/api/mistakes?" + modelQuery() + "&page=" + state.mistakesPage);
     state.mistakesPage = m.page;
-    $("mistakes-note").textContent = m.model + " gets " + m.total + " of the " + m.of.toLocaleString("en") + " test digits wrong.";
+    $("mistakes-note").textContent = m.read < m.of
+      ? m.model + " has read " + m.read.toLocaleString("en") + " of the " + m.of.toLocaleString("en")
+        + " test digits so far and got " + m.total.toLocaleString("en") + " wrong..."
+      : m.model + " gets " + m.total.toLocaleString("en") + " of the " + m.of.toLocaleString("en") + " test digits wrong.";
+    $("mistakes").dataset.complete = String(m.read >= m.of);
+    clearTimeout(state.mistakesTimer);
+    if (m.read < m.of) state.mistakesTimer = setTimeout(() => { if (currentView() === "mistakes") showMistakes(); }, 1000);
     $("page-info").textContent = "page " + m.page + " of " + m.pages;
     $("prev").disabled = m.page <= 1;
     $("next").disabled = m.page >= m.pages;
