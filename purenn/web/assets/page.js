@@ -317,8 +317,7 @@ async function showWeights() {
       : "What each hidden neuron looks for" + (weights.total > weights.pictures.length
         ? " (the first " + weights.pictures.length + " of " + weights.total + ")" : "");
     $("weights-note").textContent = weights.what === "filter"
-      ? "Each picture is one filter of " + (weights.pictures.length ? weights.pictures[0].width + " x "
-        + weights.pictures[0].width : "") + " weights (one such square per input map, stacked), slid over the image: blue where a "
+      ? "Each picture is one filter's weights (those of each input map stacked), slid over the image: blue where a "
         + "bright pixel raises the filter's output, red where it lowers it, white for zero."
       : "Each picture is the first layer's weights into one neuron: blue where a bright pixel raises its "
         + "weighted input, red where it lowers it, white for zero. The neurons the drawn digit excites most are framed.";
