@@ -369,7 +369,10 @@ def raw(server, data):
             if not chunk:
                 break
             chunks.append(chunk)
-    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    data = b"".join(chunks)
+    if not data.startswith(b"HTTP/"):  # an answer to a request line that named no HTTP version: no head
+        return None, data
+    head, _, body = data.partition(b"\r\n\r\n")
     return int(head.split()[1]), body
 
 
@@ -443,7 +446,7 @@ def test_many_clients_at_once_good_and_bad_requests(server, data):
                 if not ok:
                     failures.append((n, i))
         except Exception as e:  # noqa: BLE001
-            failures.append((n, repr(e)))
+            failures.append((n, i, kind, repr(e)))
     threads = [threading.Thread(target=client, args=(n,)) for n in range(16)]
     for t in threads:
         t.start()
@@ -451,6 +454,103 @@ def test_many_clients_at_once_good_and_bad_requests(server, data):
         t.join(120)
     assert failures == []
     assert request(server, "GET", "/api/models")[0] == 200
+
+
+def test_what_the_standard_library_refuses_is_a_json_line_too(server):
+    port = server.server_address[1]
+    for data, status in ((b"GARBAGE\r\n\r\n", None),                   # HTTP/0.9 style: the JSON line alone
+                         (b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n", 414),
+                         ("OPTIONS / HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\r\n".format(port).encode(), 501)):
+        got, body = raw(server, data)
+        assert got == status and json.loads(body)["error"], (data[:20], body[:200])
+
+
+def test_a_length_that_is_no_ascii_number_is_refused(server):
+    port = server.server_address[1]
+    for length in (b"\xb2", b"-1", b"1e3", b"12, 12", b"\xd9\xa3"):
+        status, body = raw(server, b"POST /api/classify HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                                   b"Content-Type: application/json\r\nContent-Length: %s\r\n\r\n{}" % (port, length))
+        assert status == 411 and json.loads(body)["error"], length
+
+
+def test_a_get_with_a_body_is_answered_once_and_its_body_never_read_as_a_request(server):
+    port = server.server_address[1]
+    smuggled = "GET /api/nope HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\r\n".format(port).encode()
+    status, body = raw(server, "GET /api/models HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: {}\r\n\r\n".format(
+        port, len(smuggled)).encode() + smuggled)
+    assert status == 200 and b"HTTP/1.1" not in body  # one answer, then the connection closed
+
+
+def test_deep_json_and_odd_pages_are_400s_not_500s(app):
+    for target, body in (("/api/classify", b"[" * 30000 + b"]" * 30000),
+                         ("/api/inside", b'{"a":' * 10000 + b"1" + b"}" * 10000)):
+        status, error = refused(app, "POST", target, "application/json", body)
+        assert status == 400 and "nested too deeply" in error
+    assert refused(app, "GET", "/api/mistakes?model=dense&page=%C2%B2")[0] == 400
+    app.models.get("dense").all_mistakes(app.test_data)
+    status, value = answer(app, "GET", "/api/mistakes?model=dense&page=" + "9" * 5000)
+    assert status == 200 and value["page"] == value["pages"]
+
+
+def test_a_failed_mistakes_pass_is_said(app, monkeypatch):
+    model = app.models.get("conv")
+    monkeypatch.setattr(model, "_classify", lambda net, xs: 1 / 0)
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        model.all_mistakes(app.test_data)
+    status, kind, data = app.handle("GET", "/api/mistakes?model=conv")
+    assert status == 500 and "working out the mistakes of conv failed: ZeroDivisionError" in json.loads(data)["error"]
+
+
+def test_a_client_that_goes_away_is_no_error(server, capsys):
+    import struct
+    port = server.server_address[1]
+    for _ in range(5):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(b"POST /api/classify HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Length: 100\r\n\r\n{" % port)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset
+        s.close()
+    time.sleep(0.5)
+    assert request(server, "GET", "/api/models")[0] == 200
+    assert capsys.readouterr().err == ""
+
+
+def test_loopback_however_spelled_checks_the_host(app):
+    server = make_server(app, "127.1", 0)  # bound to 127.0.0.1
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        assert request(server, "GET", "/api/models", headers={"Host": "evil.example"})[0] == 403
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_two_host_headers_or_an_origin_of_another_scheme_are_refused(server):
+    port = server.server_address[1]
+    status, body = raw(server, "GET /api/models HTTP/1.1\r\nHost: 127.0.0.1:{0}\r\nHost: evil.example\r\n"
+                               "Connection: close\r\n\r\n".format(port).encode())
+    assert status == 403
+    assert request(server, "POST", "/api/learn/stop", b"{}", {"Content-Type": "application/json",
+                                                              "Origin": "evil://127.0.0.1:{}".format(port)})[0] == 403
+
+
+def test_connections_past_the_most_served_at_once_get_a_503(app, monkeypatch):
+    from purenn.web import server as server_module
+    monkeypatch.setattr(server_module, "MAX_CONNECTIONS", 2)
+    server = make_server(app, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    idle = [socket.create_connection(("127.0.0.1", server.server_address[1])) for _ in range(2)]
+    try:
+        time.sleep(0.3)
+        status, body = raw(server, b"GET /api/models HTTP/1.1\r\n\r\n")
+        assert status == 503 and "try again" in json.loads(body)["error"]
+    finally:
+        for s in idle:
+            s.close()
+        server.shutdown()
+        server.server_close()
+    assert server.connections.acquire(blocking=False)  # the idle ones given back
 
 
 #### the command
@@ -487,7 +587,9 @@ def test_serve_refuses_bad_models_and_ports_in_one_line(tmp_path):
         taken.listen(1)
         port = str(taken.getsockname()[1])
         for args, what in ((["bad.json"], "bad.json"), (["missing.json"], "missing.json"),
-                           (["--port", "70000"], "argument --port"), (["--port", port], "argument --port")):
+                           (["--port", "70000"], "argument --port"), (["--port", port], "argument --port"),
+                           (["--host", "nonsense.invalid", "--port", "0"], "argument --host"),
+                           (["--host", "999.1.1.1", "--port", "0"], "argument --host")):
             done = subprocess.run([sys.executable, "-m", "purenn", "serve"] + args, cwd=str(tmp_path), env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
             lines = done.stderr.strip().splitlines()

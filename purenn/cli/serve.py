@@ -1,7 +1,10 @@
 """serve: the page in the browser (purenn.web) -- draw a digit, look inside, see mistakes, watch one learn."""
 
 import argparse
+import errno
 import os
+import signal
+import socket
 import time
 
 from .. import network2
@@ -63,13 +66,24 @@ def _quick_model(training, backend):
     return net, time.process_time() - started
 
 
+def _interrupted(signum, frame):
+    error = KeyboardInterrupt()
+    error.signum = signum
+    raise error
+
+
 def run(args, parser, argv):
+    """Until it serves, SIGTERM is what Ctrl-C is (the command ends with 128 + the signal); once it
+    serves, either stops it cleanly, with status 0."""
+    signal.signal(signal.SIGTERM, _interrupted)
     models = [Model(name, load_model(path, args.backend), path, classify)
               for name, path in zip(_names(args.models), args.models)]
     try:
         server = make_server(None, args.host, args.port, args.verbose)
-    except OSError as e:
-        parser.error("argument --port: cannot listen on {}:{}: {}".format(args.host, args.port, e.strerror or e))
+    except OSError as e:  # a name that is no address, or one not on this machine, is --host's fault
+        host_fault = isinstance(e, socket.gaierror) or e.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT)
+        parser.error("argument {}: cannot listen on {}:{}: {}".format(
+            "--host" if host_fault else "--port", args.host, args.port, e.strerror or e))
     try:
         data_dir = find_data_dir(args.data)
         training, validation, test = load_data_wrapper(data_dir)

@@ -20,6 +20,8 @@ request is ever used as a file name: the page's files are a fixed table.
 
 import json
 import os
+import re
+import threading
 from urllib.parse import parse_qs, urlsplit
 
 from ..errors import DataFileError
@@ -41,6 +43,13 @@ ASSETS = {
     "/page.js": ("page.js", "text/javascript; charset=utf-8"),
     "/page.css": ("page.css", "text/css; charset=utf-8"),
 }
+
+
+_PAGE = re.compile("[1-9][0-9]*")
+
+#: Pictures decoded at once: a 2048 x 2048 PNG takes seconds and 100 MB in pure Python, so
+#: a crowd of uploads waits its turn rather than taking the machine's memory.
+_DECODING = threading.BoundedSemaphore(2)
 
 
 class HTTPError(Exception):
@@ -78,6 +87,8 @@ def _json_body(content_type, body):
         value = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError) as e:
         raise HTTPError(400, "the body is not JSON: {}".format(e)) from None
+    except RecursionError:
+        raise HTTPError(400, "the body is JSON nested too deeply") from None
     if not isinstance(value, dict):
         raise HTTPError(400, "the body must be a JSON object")
     return value
@@ -167,11 +178,13 @@ class App:
         if kind not in PICTURE_TYPES:
             raise HTTPError(415, "the body must be a picture ({}), not {!r}".format(
                 ", ".join(PICTURE_TYPES), content_type or "nothing"))
-        try:
-            width, height, pixels = decode_picture("the picture sent", body)
-        except DataFileError as e:
-            raise HTTPError(400, str(e)) from None
-        return model.read(mnist_style(width, height, pixels))
+        with _DECODING:
+            try:
+                width, height, pixels = decode_picture("the picture sent", body)
+            except DataFileError as e:
+                raise HTTPError(400, str(e)) from None
+            image = mnist_style(width, height, pixels)
+        return model.read(image)
 
     def classify(self, query, content_type, body):
         request = _json_body(content_type, body)
@@ -188,11 +201,13 @@ class App:
     def mistakes(self, query, content_type, body):
         model = self._model(query.get("model"))
         page = query.get("page", "1")
-        if not page.isdigit() or int(page) < 1:
+        if not _PAGE.fullmatch(page):
             raise HTTPError(400, "page: {!r} is not a page number (1, 2, ...)".format(page[:20]))
-        wrong, read = model.mistakes(self.test_data)
+        wrong, read, failed = model.mistakes(self.test_data)
+        if failed is not None:
+            raise HTTPError(500, "working out the mistakes of {} failed: {}".format(model.name, failed))
         pages = max(1, -(-len(wrong) // PAGE_SIZE))
-        page = min(int(page), pages)
+        page = min(int(page) if len(page) <= 12 else pages, pages)  # past the last: the last
         items = [{"index": i, "label": label, "predicted": guess, "image": list(self.test_data[i][0].pixels)}
                  for i, label, guess in wrong[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]]
         return {"model": model.name, "total": len(wrong), "read": read, "of": len(self.test_data), "page": page,

@@ -5,7 +5,7 @@
       .inside(image)        -> the activations of each hidden layer for it
       .weights()            -> the first layer's weights of each hidden neuron
                                (each filter, for a conv net) as pictures
-      .mistakes(test_data)  -> ([(index, label, predicted)] so far, digits read so far):
+      .mistakes(test_data)  -> ([(index, label, predicted)] so far, digits read so far, failure):
                                worked out once, in a thread, the page polling
       .all_mistakes(test_data) -> all of them, waiting
     Models(models)          the models by name, in the order given; add() one learned
@@ -132,7 +132,7 @@ class Model:
 
     def mistakes(self, test_data):
         """(the test digits the network gets wrong so far as [(index, label, predicted)], how many of
-        test_data it has read): worked out once, in a thread of its own, MISTAKES_CHUNK digits a turn
+        test_data it has read, None or why the work failed): worked out once, in a thread of its own, MISTAKES_CHUNK digits a turn
         of the lock, so that reading a drawing never waits long for it (a conv net on the reference
         reads about 15 digits a second)."""
         with self._mistakes_lock:
@@ -140,15 +140,16 @@ class Model:
                 self._mistakes_thread = threading.Thread(target=self._find_mistakes, args=(test_data,),
                                                          name="purenn-mistakes-" + self.name, daemon=True)
                 self._mistakes_thread.start()
-            return list(self._wrong), self._read
+            return list(self._wrong), self._read, self._failed
 
     def all_mistakes(self, test_data):
         """The mistakes over all of test_data, waiting for them."""
         self.mistakes(test_data)
         self._mistakes_thread.join()
-        if self._failed is not None:
-            raise self._failed
-        return self.mistakes(test_data)[0]
+        wrong, read, failed = self.mistakes(test_data)
+        if failed is not None:
+            raise RuntimeError("working out the mistakes of {} failed: {}".format(self.name, failed))
+        return wrong
 
     def _find_mistakes(self, test_data):
         try:
@@ -160,8 +161,9 @@ class Model:
                 with self._mistakes_lock:
                     self._wrong += wrong
                     self._read = begin + len(chunk)
-        except Exception as e:  # noqa: BLE001 -- said by all_mistakes; the page sees the count stop
-            self._failed = e
+        except Exception as e:  # noqa: BLE001 -- said to the page (a 500) and by all_mistakes
+            with self._mistakes_lock:
+                self._failed = "{}: {}".format(type(e).__name__, e)
 
 
 class Models:
