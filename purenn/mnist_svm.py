@@ -103,13 +103,16 @@ class LinearSVM:
 
 
 def run(data_dir=None, D=2000, gamma=0.02, epochs=5, eta0=0.1, lmbda=1e-5, train_limit=None,
-        test_limit=None, seed=0, backend=None, out=print, progress=None):
-    """Train the SVM on the training images and score it on the test images;
-    returns (correct, total, seconds).  `progress(what, done, total)`, if
-    given, is told how far each stage ("features", "training", "testing") is."""
+        test_limit=None, seed=0, backend=None, out=print, progress=None, score_on="test"):
+    """Train the SVM on the training images and score it on the test images
+    (or, score_on="validation", the validation images, as the book's
+    more_data.py does); returns (correct, total, seconds).  `progress(what,
+    done, total)`, if given, is told how far each stage ("features",
+    "training", "testing") is."""
     backend = _svm_backend(backend)
     report = progress if progress is not None else _silent
-    training, _, test = load_data(data_dir)
+    training, validation, test = load_data(data_dir)
+    test = validation if score_on == "validation" else test
     train_images, train_labels = training[0][:train_limit], training[1][:train_limit]
     test_images, test_labels = test[0][:test_limit], test[1][:test_limit]
     started = time.perf_counter()

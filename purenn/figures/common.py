@@ -1,0 +1,68 @@
+"""What every figure shares: its settings, the book's training runs with their monitors, the time they take.
+
+    Figure(name, book, what, defaults, quick, run, draw, work)
+        defaults / quick   the settings of the book's own run, and of a run that takes seconds
+        run(settings, data, progress, backend) -> results (JSON-ready numbers)
+        draw(results)      -> (title, [plot.Panel], columns)
+        work(settings)     -> how many examples the run passes forward or back, for its time estimate
+    monitored_run(net, training, epochs, eta, lmbda, evaluation, monitors, progress, label)
+                       -> the per-epoch records of network2's SGD (accuracies as fractions)
+    seconds_per_example(backend, sizes) -> measured here, for the time estimate
+
+`data` is a FigureData: (training, validation, test) as mnist_loader.load_data_wrapper gives
+them, and the directory they came from (for what reads it itself, as the SVM baseline does).
+"""
+
+import collections
+import time
+
+from .. import network2
+
+__all__ = ["Figure", "FigureData", "monitored_run", "seconds_per_example", "BOOK_SEED"]
+
+FigureData = collections.namedtuple("FigureData", "training validation test directory")
+
+#: The seed every one of the book's figure scripts sets (random.seed(12345678)).
+BOOK_SEED = 12345678
+
+
+class Figure:
+    def __init__(self, name, book, what, defaults, quick, run, draw, work):
+        self.name, self.book, self.what = name, book, what
+        self.defaults, self.quick = defaults, quick
+        self.run, self.draw, self.work = run, draw, work
+
+    def settings(self, quick=False, **changes):
+        """The book's settings (or the quick ones) with `changes` made; a change this figure has no knob
+        for is a KeyError naming it."""
+        settings = dict(self.quick if quick else self.defaults)
+        for name, value in changes.items():
+            if name not in settings:
+                raise KeyError(name)
+            settings[name] = value
+        return settings
+
+
+def monitored_run(net, training, epochs, eta, lmbda, evaluation, monitors, progress=None, label="", batch=10):
+    """network2's SGD, `monitors` a subset of ("training_cost", "training_accuracy", "evaluation_cost",
+    "evaluation_accuracy"); returns its per-epoch records.  `progress(done, total, label)` hears of each epoch."""
+    records = []
+
+    def on_epoch(record):
+        records.append(record)
+        if progress is not None:
+            progress(len(records), epochs, label)
+
+    net.SGD(training, epochs, batch, eta, lmbda=lmbda, evaluation_data=evaluation,
+            on_epoch=on_epoch, verbose=False, **{"monitor_" + m: True for m in monitors})
+    return records
+
+
+def seconds_per_example(backend, sizes, data):
+    """CPU seconds to train on and to evaluate one example with `sizes`, measured on a few here."""
+    training, evaluation = data.training[:300], data.validation[:300]
+    net = network2.Network(sizes, seed=0, backend=backend)
+    started = time.process_time()
+    net.SGD(training, 1, 10, 0.1, evaluation_data=evaluation, monitor_evaluation_accuracy=True,
+            monitor_evaluation_cost=True, verbose=False)
+    return (time.process_time() - started) / (len(training) + 2 * len(evaluation))
