@@ -87,11 +87,12 @@ def _list():
 
 
 def _estimate(figure, settings, backend, data):
-    work = figure.work(settings)
-    if not work:
+    examples, epochs = figure.work(settings)
+    if not examples:
         return None
     sizes_ = [784] + list(settings.get("hidden", [settings.get("width", 30)] * 2)) + [10]
-    return work * seconds_per_example(backend, sizes_, data)
+    per_example, per_epoch = seconds_per_example(backend, sizes_, data)
+    return examples * per_example + epochs * per_epoch
 
 
 def _clock(seconds):
@@ -118,8 +119,9 @@ def run(args, parser, argv):
                                       json.dumps(settings)))
     if estimate is not None:
         backend = resolve_backend(args.backend)
-        say("about {} of CPU on backend {} ({}; measured on a few examples here)".format(
-            _clock(estimate), backend, backend_detail(backend)))
+        say("about {} of CPU on backend {} ({}; measured on a few examples here{})".format(
+            _clock(estimate), backend, backend_detail(backend),
+            "; the SVM baseline not counted" if figure.name == "more-data" else ""))
     started = time.process_time()
     progress = _FigureProgress()
     results = figure.run(settings, data, progress, args.backend)

@@ -46,4 +46,4 @@ def draw(results):
 DIGITS = Figure(
     "digits", "chapter 1 (the opening figure)", "a sample of MNIST's training digits",
     defaults={"start": 0, "count": 6}, quick={"start": 0, "count": 6},
-    run=run, draw=draw, work=lambda settings: 0)
+    run=run, draw=draw, work=lambda settings: (0, 0))

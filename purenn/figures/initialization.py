@@ -43,4 +43,4 @@ WEIGHT_INITIALIZATION = Figure(
               "evaluation": 10000},
     quick={"epochs": 6, "images": 5000, "eta": 0.1, "lmbda": 5.0, "hidden": [30], "seed": BOOK_SEED,
            "evaluation": 2000},
-    run=run, draw=draw, work=lambda s: 2 * s["epochs"] * (s["images"] + s["evaluation"]))
+    run=run, draw=draw, work=lambda s: (2 * s["epochs"] * (s["images"] + s["evaluation"]), 2 * s["epochs"]))

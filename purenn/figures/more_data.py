@@ -68,4 +68,5 @@ MORE_DATA = Figure(
     quick={"sizes": [100, 300, 1000, 3000, 10000], "examples": 100000, "eta": 0.5, "lmbda_per_image": 0.0001,
            "hidden": [30], "seed": BOOK_SEED, "svm_features": 500},
     run=run, draw=draw,
-    work=lambda s: sum(max(1, s["examples"] // n) * n + 10000 for n in s["sizes"]))
+    work=lambda s: (sum(max(1, s["examples"] // n) * n + 10000 for n in s["sizes"]),
+                    sum(max(1, s["examples"] // n) for n in s["sizes"])))

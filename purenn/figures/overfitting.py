@@ -94,7 +94,7 @@ def draw_regularization(results):
 
 def _work(settings, runs):
     per_epoch = settings["images"] * 3 + settings["evaluation"] * 2  # train, its two monitors, the test's two
-    return runs * settings["epochs"] * per_epoch
+    return runs * settings["epochs"] * per_epoch, runs * settings["epochs"]
 
 
 OVERFITTING = Figure(

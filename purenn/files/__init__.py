@@ -8,5 +8,5 @@
     handwriting  a picture of a digit -> an MNIST-style 28 x 28 input
     modelfile    the JSON model files the book's network2.save and load use
     network3file the JSON model files of network3 (purenn.network3's save and load)
-    plot         monitored curves as an SVG chart
+    plot         charts as SVG (series, log axes, panels, legends); a run's monitored curves
 """
