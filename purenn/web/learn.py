@@ -156,5 +156,5 @@ class Learning:
             return
         seconds = time.process_time() - started
         model = self.on_done(net, settings) if self.status()["epochs"] else None
-        self._set(state=state, model=model, message="{} after {} epochs, {:.1f} s CPU".format(
+        self._set(state=state, model=model, message="{} after {} epochs, {:.2f} s CPU".format(
             message, len(self.status()["epochs"]), seconds))
