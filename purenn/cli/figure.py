@@ -10,7 +10,6 @@ from ..figures.common import FigureData, seconds_per_example
 from ..files.atomic import write_text
 from ..files.plot import render_figure
 from ..mnist_loader import find_data_dir, load_data_wrapper
-from ..training.progress import Progress
 from .options import (add_backend_option, add_data_option, backend_detail, check_writable, non_negative_float,
                       non_negative_int, positive_float, positive_int, say, sizes)
 
@@ -96,6 +95,8 @@ def _estimate(figure, settings, backend, data):
 
 
 def _clock(seconds):
+    if seconds < 1:
+        return "under a second"
     return "{:.0f} s".format(seconds) if seconds < 120 else "{:.0f} min".format(seconds / 60)
 
 
@@ -119,7 +120,7 @@ def run(args, parser, argv):
                                       json.dumps(settings)))
     if estimate is not None:
         backend = resolve_backend(args.backend)
-        say("about {} of CPU on backend {} ({}; measured on a few examples here{})".format(
+        say("estimated: {} of CPU on backend {} ({}; measured on a few examples here{})".format(
             _clock(estimate), backend, backend_detail(backend),
             "; the SVM baseline not counted" if figure.name == "more-data" else ""))
     started = time.process_time()
@@ -137,15 +138,24 @@ def run(args, parser, argv):
 
 
 class _FigureProgress:
-    """progress(done, total, label) for a figure's runs: one line on a terminal."""
+    """progress(done, total, label) for a figure's runs: one line on a terminal (nothing elsewhere)."""
 
-    def __init__(self):
-        self.line = Progress(sys.stderr, what="", unit="steps")
+    def __init__(self, stream=None):
+        self.stream = sys.stderr if stream is None else stream
+        isatty = getattr(self.stream, "isatty", None)
+        self.enabled = bool(isatty and isatty())
+        self.started, self.width = time.monotonic(), 0
 
     def __call__(self, done, total, label=""):
-        self.line.what = label.rstrip(": ") or "running"
-        self.line(done, total + 1)  # never "done": the line stays until cleared
+        if not self.enabled:
+            return
+        text = "{}{} of {} ({:.0f}%), {} so far".format(label or "step ", done, total, 100.0 * done / total,
+                                                       _clock(time.monotonic() - self.started))
+        self.stream.write("\r" + text.ljust(self.width))
+        self.stream.flush()
+        self.width = len(text)
 
     def clear(self):
-        self.line.clear()
-
+        if self.enabled and self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
