@@ -9,10 +9,6 @@ import time
 
 from .. import network2
 from ..mnist_loader import find_data_dir, load_data_wrapper
-from ..web.api import App
-from ..web.learn import Learning
-from ..web.models import Model, Models
-from ..web.server import make_server, serve
 from .options import add_backend_option, add_data_option, classify, load_model, say
 
 __all__ = ["add_parser", "run", "QUICK"]
@@ -76,6 +72,11 @@ def run(args, parser, argv):
     """Until it serves, SIGTERM is what Ctrl-C is (the command ends with 128 + the signal); once it
     serves, either stops it cleanly, with status 0."""
     signal.signal(signal.SIGTERM, _interrupted)
+    # The page's room only when serving: http.server brings in ssl (and, on PyPy, cffi through hashlib).
+    from ..web.api import App
+    from ..web.learn import Learning
+    from ..web.models import Model, Models
+    from ..web.server import make_server, serve
     models = [Model(name, load_model(path, args.backend), path, classify)
               for name, path in zip(_names(args.models), args.models)]
     try:
