@@ -205,8 +205,9 @@ def _panel(panel, x0, y0, height):
             dashes = ' stroke-dasharray="{}"'.format(s.dash) if s.dash else ""
             out.append('<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" class="line"{}/>'.format(
                 lx, ly - 4, lx + 28, ly - 4, s.colour, dashes))
-            if s.markers:
-                out.append('<circle cx="{}" cy="{}" r="2.8" fill="{}"/>'.format(lx + 14, ly - 4, s.colour))
+            if s.markers:  # a round square, so that the chart's circles are its data points alone
+                out.append('<rect x="{:.1f}" y="{:.1f}" width="5.6" height="5.6" rx="2.8" fill="{}"/>'.format(
+                    lx + 11.2, ly - 6.8, s.colour))
             out.append('<text x="{}" y="{}" class="legend">{}</text>'.format(lx + 34, ly, escape(s.name)))
     return out
 
