@@ -24,14 +24,14 @@ def _hidden(text):
     return sizes("784," + text + ",10")[1:-1]
 
 
-#: option -> (setting, type, help)
-KNOBS = {
-    "epochs": ("epochs", positive_int, "epochs (for more-data: examples a size, the book's 1,500,000)"),
-    "eta": ("eta", _floats, "the learning rate (multiple-eta: a comma-separated list)"),
-    "lmbda": ("lmbda", non_negative_float, "the L2 regularisation parameter"),
-    "hidden": ("hidden", _hidden, "hidden layers, e.g. 30 or 30,30 (vanishing-gradient: their width)"),
-    "images": ("images", positive_int, "training images (more-data: the largest size drawn)"),
-    "seed": ("seed", non_negative_int, "the seed (the book's scripts: 12345678)"),
+#: option -> (type, help); the setting each changes is the figure's (purenn.figures.common.KNOBS)
+OPTIONS = {
+    "epochs": (positive_int, "epochs (for more-data: examples a size, the book's 1,500,000)"),
+    "eta": (_floats, "the learning rate (multiple-eta: a comma-separated list)"),
+    "lmbda": (non_negative_float, "the L2 regularisation parameter"),
+    "hidden": (_hidden, "hidden layers, e.g. 30 or 30,30 (vanishing-gradient: their width)"),
+    "images": (positive_int, "training images (more-data: the largest size drawn)"),
+    "seed": (non_negative_int, "the seed (the book's scripts: 12345678)"),
 }
 
 
@@ -46,7 +46,7 @@ def add_parser(commands):
     command.add_argument("--out", metavar="FILE.svg", default=None, help="the picture (default NAME.svg); the "
                          "numbers go beside it as FILE.json")
     command.add_argument("--quick", action="store_true", help="a run of seconds instead of the book's")
-    for option, (_, kind, text) in KNOBS.items():
+    for option, (kind, text) in OPTIONS.items():
         command.add_argument("--" + option, type=kind, default=None, metavar="X", help=text)
     add_data_option(command)
     add_backend_option(command)
@@ -55,25 +55,17 @@ def add_parser(commands):
 
 def _changes(args, figure, parser):
     changes = {}
-    for option, (setting, _, _) in KNOBS.items():
+    for option in OPTIONS:
         value = getattr(args, option)
         if value is None:
             continue
-        if figure.name == "multiple-eta" and setting == "eta":
-            setting = "etas"
-        elif setting == "eta":
-            if len(value) > 1:
-                parser.error("argument --eta: {} takes one learning rate, not {}".format(figure.name, len(value)))
-            value = value[0]
-        if figure.name == "vanishing-gradient" and setting == "hidden":
-            setting, value = "width", value[0]
-        if figure.name == "more-data" and setting == "epochs":
-            setting = "examples"
-        if figure.name == "more-data" and setting == "images":
-            setting, value = "sizes", [n for n in figure.defaults["sizes"] if n < value] + [value]
-        if setting not in figure.defaults:
+        try:
+            setting, value = figure.knob(option, value)
+        except KeyError:
             parser.error("argument --{}: the figure {} has no such knob; its settings are {}".format(
                 option, figure.name, ", ".join(sorted(figure.defaults))))
+        except ValueError as e:
+            parser.error("argument --{}: {} {}".format(option, figure.name, e))
         changes[setting] = value
     return changes
 

@@ -5,6 +5,7 @@
         run(settings, data, progress, backend) -> results (JSON-ready numbers)
         draw(results)      -> (title, [plot.Panel], columns)
         work(settings)     -> (examples the run passes forward or back, epochs), for its time estimate
+        knob(option, value) -> (setting, value): what a command-line knob changes (KNOBS, or the figure's own)
     monitored_run(net, training, epochs, eta, lmbda, evaluation, monitors, progress, label)
                        -> the per-epoch records of network2's SGD (accuracies as fractions)
     seconds_per_example(backend, sizes, data) -> (a second an example, a second an epoch), measured here
@@ -18,7 +19,7 @@ import time
 
 from .. import network2
 
-__all__ = ["Figure", "FigureData", "monitored_run", "seconds_per_example", "BOOK_SEED"]
+__all__ = ["Figure", "FigureData", "KNOBS", "one_value", "monitored_run", "seconds_per_example", "BOOK_SEED"]
 
 FigureData = collections.namedtuple("FigureData", "training validation test directory")
 
@@ -26,11 +27,33 @@ FigureData = collections.namedtuple("FigureData", "training validation test dire
 BOOK_SEED = 12345678
 
 
+def one_value(values):
+    """A knob given as a list (as --eta is) that takes one value: that value."""
+    if len(values) > 1:
+        raise ValueError("takes one learning rate, not {}".format(len(values)))
+    return values[0]
+
+
+#: The command line's knobs: option -> (the setting it changes, how its value becomes the setting's
+#: or None); a figure whose settings are named otherwise says so in its own `knobs`.
+KNOBS = {"epochs": ("epochs", None), "eta": ("eta", one_value), "lmbda": ("lmbda", None),
+         "hidden": ("hidden", None), "images": ("images", None), "seed": ("seed", None)}
+
+
 class Figure:
-    def __init__(self, name, book, what, defaults, quick, run, draw, work):
+    def __init__(self, name, book, what, defaults, quick, run, draw, work, knobs=None):
         self.name, self.book, self.what = name, book, what
         self.defaults, self.quick = defaults, quick
         self.run, self.draw, self.work = run, draw, work
+        self.knobs = dict(KNOBS, **(knobs or {}))
+
+    def knob(self, option, value):
+        """(setting, value) that the command line's --option value changes; KeyError if this figure has
+        no setting for it, ValueError (saying why) if the value does not fit."""
+        setting, convert = self.knobs[option]
+        if setting not in self.defaults:
+            raise KeyError(option)
+        return setting, value if convert is None else convert(value)
 
     def settings(self, quick=False, **changes):
         """The book's settings (or the quick ones) with `changes` made; a change this figure has no knob

@@ -35,4 +35,5 @@ MULTIPLE_ETA = Figure(
     defaults={"etas": [0.025, 0.25, 2.5], "epochs": 30, "images": 50000, "lmbda": 5.0, "hidden": [30],
               "seed": BOOK_SEED},
     quick={"etas": [0.025, 0.25, 2.5], "epochs": 8, "images": 5000, "lmbda": 5.0, "hidden": [30], "seed": BOOK_SEED},
-    run=run, draw=draw, work=lambda s: (len(s["etas"]) * s["epochs"] * s["images"] * 2, len(s["etas"]) * s["epochs"]))
+    run=run, draw=draw, work=lambda s: (len(s["etas"]) * s["epochs"] * s["images"] * 2, len(s["etas"]) * s["epochs"]),
+    knobs={"eta": ("etas", None)})  # --eta 0.025,0.25,2.5: the list of rates

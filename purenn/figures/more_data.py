@@ -15,6 +15,8 @@ from .common import BOOK_SEED, Figure
 
 __all__ = ["MORE_DATA"]
 
+BOOK_SIZES = [100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000]
+
 
 def run(settings, data, progress=None, backend=None):
     training, validation = data.training, data.validation
@@ -63,10 +65,12 @@ def draw(results):
 MORE_DATA = Figure(
     "more-data", "chapter 3, fig/more_data.py", "accuracy against the training-set size, 100 to 50,000 images, "
     "the network against the SVM baseline",
-    defaults={"sizes": [100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000], "examples": 1500000, "eta": 0.5,
+    defaults={"sizes": BOOK_SIZES, "examples": 1500000, "eta": 0.5,
               "lmbda_per_image": 0.0001, "hidden": [30], "seed": BOOK_SEED, "svm_features": 2000},
     quick={"sizes": [100, 300, 1000, 3000, 10000], "examples": 100000, "eta": 0.5, "lmbda_per_image": 0.0001,
            "hidden": [30], "seed": BOOK_SEED, "svm_features": 500},
     run=run, draw=draw,
     work=lambda s: (sum(max(1, s["examples"] // n) * n + 10000 for n in s["sizes"]),
-                    sum(max(1, s["examples"] // n) for n in s["sizes"])))
+                    sum(max(1, s["examples"] // n) for n in s["sizes"])),
+    # --epochs: the examples a size (the book's 1,500,000); --images N: the book's sizes below N, then N
+    knobs={"epochs": ("examples", None), "images": ("sizes", lambda n: [m for m in BOOK_SIZES if m < n] + [n])})

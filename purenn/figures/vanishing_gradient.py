@@ -80,4 +80,5 @@ VANISHING_GRADIENT = Figure(
               "seed": BOOK_SEED},
     quick={"depths": [2, 3, 4], "width": 30, "images": 1000, "epochs": 40, "eta": 0.1, "lmbda": 5.0,
            "seed": BOOK_SEED},
-    run=run, draw=draw, work=lambda s: (len(s["depths"]) * s["epochs"] * s["images"] * 4, 2 * len(s["depths"]) * s["epochs"]))
+    run=run, draw=draw, work=lambda s: (len(s["depths"]) * s["epochs"] * s["images"] * 4, 2 * len(s["depths"]) * s["epochs"]),
+    knobs={"hidden": ("width", lambda sizes: sizes[0])})  # --hidden N: the width of every hidden layer
