@@ -9,7 +9,7 @@ import time
 
 from .. import network2
 from ..mnist_loader import find_data_dir, load_data_wrapper
-from .options import add_backend_option, add_data_option, classify, load_model, say
+from .options import add_backend_option, add_data_option, classify, load_model, non_negative_int, say
 
 __all__ = ["add_parser", "run", "QUICK"]
 
@@ -18,9 +18,10 @@ QUICK = ([784, 30, 10], 1, 10000, 0.5, 0)
 
 
 def port_number(text):
-    if not text.isdigit() or int(text) > 65535:
-        raise argparse.ArgumentTypeError("{!r} is not a port number from 0 to 65535 (0: any free port)".format(text))
-    return int(text)
+    value = non_negative_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError("{} is not a port number from 0 to 65535 (0: any free port)".format(value))
+    return value
 
 
 def add_parser(commands):

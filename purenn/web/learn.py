@@ -155,6 +155,6 @@ class Learning:
             self._set(state="failed", message="{}: {}".format(type(e).__name__, e))
             return
         seconds = time.process_time() - started
-        model = self.on_done(net, settings) if self.status()["epochs"] else None
-        self._set(state=state, model=model, message="{} after {} epochs, {:.2f} s CPU".format(
-            message, len(self.status()["epochs"]), seconds))
+        epochs = len(self.status()["epochs"])
+        model = self.on_done(net, settings) if epochs else None
+        self._set(state=state, model=model, message="{} after {} epochs, {:.2f} s CPU".format(message, epochs, seconds))

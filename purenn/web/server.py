@@ -93,7 +93,7 @@ class Server(http.server.ThreadingHTTPServer):
             client_address[0], type(error).__name__, error))
 
 
-_BUSY_BODY = b'{"error": "the server is serving as many connections as it takes; try again"}\n'
+_BUSY_BODY = error_answer(503, "the server is serving as many connections as it takes; try again")[2]
 _BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
          b"Content-Length: " + str(len(_BUSY_BODY)).encode() + b"\r\n\r\n" + _BUSY_BODY)
 
