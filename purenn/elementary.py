@@ -11,28 +11,37 @@ give the same bits wherever Python's floats are IEEE doubles.  Their C twins
 operation.
 
 The method is fdlibm's (Sun Microsystems, 1993; the FreeBSD forms of the
-sine and cosine kernels), with its coefficients:
+sine and cosine kernels), with its coefficients -- except tanh's middle,
+where fdlibm's 1 - 2/(t+2) is up to 1.3 ulp off and purenn has polynomials
+of its own:
 
-    function   method                                            measured error
-    exp(x)     x = k ln2 + r, |r| <= ln2/2 (ln2 in two parts);    < 1 ulp
-               a degree-10 rational form in r; ldexp by k        (0.51 max seen)
-    expm1(x)   the same reduction; a scaled rational form         < 1 ulp
-               that keeps e^x - 1's small values exact            (0.75 max seen)
-    log(x)     x = 2^k (1 + f), sqrt(1/2) < 1 + f < sqrt(2);      < 1 ulp
-               s = f/(2+f), a degree-14 polynomial in s           (0.52 max seen)
-    tanh(x)    expm1(2|x|): 1 - 2/(t+2), or -t/(t+2) below 1       < 1 ulp
-                                                                 (0.98 max seen)
-    sin, cos   x = n pi/2 + r, pi/2 in four parts (151 bits,      < 1 ulp
-               enough for |x| <= 2^20); polynomials of degree    (0.52 max seen)
-               13 (sin) and 14 (cos) in r, r's tail kept
-    gauss      random.Random.gauss's Box-Muller with these log, cos and sin
+    function   method                                               max error seen
+    exp(x)     x = k ln2 + r, |r| <= ln2/2 (ln2 in two parts); a    0.84 ulp
+               degree-10 rational form in r; ldexp(., k)
+    expm1(x)   the same reduction; a scaled rational form that      0.80 ulp
+               keeps e^x - 1's small values exact
+    log(x)     x = 2^k (1 + f), sqrt(1/2) < 1 + f < sqrt(2) by      0.77 ulp
+               frexp; s = f/(2+f), a degree-14 polynomial in s
+    tanh(x)    |x| < 9/16: x + x^3 g(x^2), g of degree 11;          0.72 ulp
+               9/16 <= |x| < 3/2: c0 + d q(d) about the centre
+               25/32 or 5/4, q of degree 14, c0 in two parts;
+               3/2 <= |x| < 22: 1 - 2/(t+2), t = expm1(2|x|)
+    sin, cos   x = n pi/2 + r, pi/2 in up to four parts (fdlibm's   0.76 ulp (sin)
+               Cody-Waite steps, 151 bits, enough for |x| <= 2^20); 0.74 ulp (cos)
+               polynomials of degree 13 (sin) and 14 (cos) in r,
+               r's tail kept
+    gauss      random.Random.gauss's Box-Muller with these log,     3 ulp from
+               cos and sin (and math.sqrt, correctly rounded)       random.gauss
 
-The errors are in units in the last place of the exact value, the largest
-seen by tests/test_elementary.py against Python's decimal module on 20,000
-random arguments per function across its range and the hard cases (0, -0.0,
-subnormals, the overflow threshold, arguments near 1 for log, the doubles
-nearest multiples of pi/2); every result is one of the two doubles either
-side of the exact value.
+The errors are in units in the last place of the exact value: the largest
+seen against Python's decimal module (exact to 50 digits) over 120,000
+arguments per function -- random ones across the whole range (exp: -745.2
+to 709.8; log: every binade from 2^-1074 to 2^1023 and near 1; tanh: 2^-60
+to 23; sin and cos: up to 2^20, mostly |x| <= 100) and the hard cases (0,
+-0.0, subnormals, the overflow and underflow thresholds, the branches'
+edges, the doubles nearest multiples of pi/2 up to 2^20).  Every function
+is held to under 1 ulp by tests/test_elementary.py: each result is one of
+the two doubles either side of the exact value (not always the nearer).
 
 Edge behaviour, the same in C (these are IEEE-754's answers, not math's
 exceptions):
@@ -43,7 +52,7 @@ exceptions):
     expm1(x)   NaN -> NaN; x > 709.78... -> +inf; x < -38.8 (and -inf) -> -1.0;
                -0.0 -> -0.0
     log(x)     NaN -> NaN; +inf -> +inf; 0.0 and -0.0 -> -inf; x < 0 -> NaN
-               (math.log raises ValueError for the last two); subnormals exact
+               (math.log raises ValueError for the last two); subnormal x exact by frexp
     tanh(x)    NaN -> NaN; |x| >= 22 -> +-1.0; -0.0 -> -0.0
     sin, cos   NaN and +-inf -> NaN; |x| > 2^20 = 1048576 -> NaN: the bound is
                not kept beyond (the reduction would need more of pi), so no
@@ -60,9 +69,11 @@ True
 >>> sin(0.0), cos(0.0), tanh(-0.0)
 (0.0, 1.0, -0.0)
 
-The reference favours clarity over speed: each function is a page of
-arithmetic, a few times slower than math's (see the report in
-tests/test_elementary.py's docstring).
+The reference favours clarity over speed: a call costs 0.3 to 0.6 us in
+CPython 3.11, 9 to 22 times math's (exp 287 ns against 21, log 384 against
+42, tanh 506 against 27, sin and cos 560 against 26); the C twins take 6 to
+14 ns, 1.1 to 3.1 times glibc's (exp 9.1 ns against 2.9, log 6.0 against
+2.8, tanh 13.9 against 7.5, sin and cos 8.6 against 8.0).
 """
 
 import math

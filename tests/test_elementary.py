@@ -154,7 +154,9 @@ HARD = {
             1.0 + 1e-10, 0.99999, 2.0, 0.5, math.e, 1.4142135623730951, 0.7071067811865476,
             elementary.LOG_SPLIT, math.nextafter(elementary.LOG_SPLIT, 0.0), 10.0, 1e300, 1e-300],
     "tanh": [0.0, -0.0, SUBNORMAL, 1e-300, 2.0 ** -55, 1e-8, 0.5, 0.55, 0.999999, 1.0, -1.0,
-             math.nextafter(1.0, 0.0), 2.0, 10.0, 19.0, 21.9999, 22.0, -22.0, 100.0],
+             math.nextafter(1.0, 0.0), 2.0, 10.0, 19.0, 21.9999, 22.0, -22.0, 100.0]
+            + [edge for edge in (elementary.TANH_SMALL, elementary.TANH_BIG, 1.0)
+               for edge in (math.nextafter(edge, 0.0), edge, math.nextafter(edge, 2.0))],
     "sin": [0.0, -0.0, SUBNORMAL, 1e-300, 2.0 ** -27, 1e-5, 0.785, 100.0, -100.0, 1048575.9,
             elementary.SIN_COS_LIMIT, 355.0, 103993.0] + _near_multiples_of_pio2(),
 }
@@ -248,7 +250,7 @@ def test_gauss_consumes_the_generator_as_random_gauss_does():
         worst_ulps = max(worst_ulps, abs(a - b) / math.ulp(max(abs(a), abs(b), 1e-300)))
     assert ours.getstate()[1] == theirs.getstate()[1]  # the same draws, the same Mersenne Twister state
     assert ours.gauss_next is not None and abs(ours.gauss_next - theirs.gauss_next) <= 4 * math.ulp(theirs.gauss_next)
-    assert worst_ulps <= 64  # sqrt(-2 log(1-u)) magnifies log's last bit near u = 0
+    assert worst_ulps <= 4  # 3 seen over 100,000 draws
 
 
 def test_gauss_and_random_gauss_can_be_mixed():
