@@ -145,8 +145,8 @@ C6 = _h("-0x1.8fae9be8838d4p-37")
 # tanh: below TANH_SMALL (9/16), (tanh(x) - x) / x^3 = g(x^2), g of degree 11 interpolated at
 # 12 Chebyshev nodes of [0, (9/16)^2]; from there to TANH_BIG (3/2), tanh(centre + d) = c0 + d q(d),
 # q of degree 14 interpolated at 16 Chebyshev nodes on [9/16, 1] (centre 25/32) and [1, 3/2]
-# (centre 5/4), c0 = tanh(centre) in two parts.  The exact coefficients were solved for in
-# fractions from the decimal module's tanh at 60 digits, and rounded.
+# (centre 5/4), c0 = tanh(centre) in two parts: solved for exactly in fractions from the
+# decimal module's tanh at 60 digits, then rounded (tests/test_elementary.py's fit_tanh).
 TANH_SMALL = 0.5625
 TANH_BIG = 1.5
 T0 = _h("-0x1.5555555555555p-2")

@@ -260,3 +260,52 @@ def test_gauss_and_random_gauss_can_be_mixed():
     assert rng.gauss() == cached and rng.gauss_next is None  # random.gauss takes ours from the cache
     rng.seed(1)
     assert rng.gauss_next is None and elementary.gauss(rng) == first
+
+
+#### Where tanh's coefficients come from
+
+def _solve(rows):
+    """The solution of the square linear system `rows` (each coefficients then the right side), in fractions."""
+    n = len(rows)
+    for col in range(n):
+        pivot = max(range(col, n), key=lambda r: abs(rows[r][col]))
+        rows[col], rows[pivot] = rows[pivot], rows[col]
+        for r in range(n):
+            if r != col and rows[r][col] != 0:
+                f = rows[r][col] / rows[col][col]
+                rows[r] = [a - f * b for a, b in zip(rows[r], rows[col])]
+    return [rows[i][n] / rows[i][i] for i in range(n)]
+
+
+def _chebyshev_nodes(low, high, n):
+    """n Chebyshev nodes of [low, high] as Decimals (their cosines purenn's own, so the same everywhere)."""
+    centre, half = (low + high) / 2, (high - low) / 2
+    return [centre - half * Decimal(elementary.cos((2 * i + 1) * math.pi / (2 * n))) for i in range(n)]
+
+
+def fit_tanh():
+    """(T0..T11, TANH_NEAR, TANH_FAR) as purenn/elementary.py holds them: interpolants of the
+    decimal module's tanh at Chebyshev nodes, solved for exactly and rounded to doubles."""
+    from fractions import Fraction
+
+    with localcontext() as ctx:
+        ctx.prec = 60
+        small = []
+        for u in _chebyshev_nodes(Decimal(0), Decimal("0.31640625"), 12):  # (9/16)^2
+            x = u.sqrt()
+            small.append([Fraction(u) ** k for k in range(12)] + [Fraction((exact_tanh(x) - x) / (u * x))])
+        tables = []
+        for low, high in ((Decimal("0.5625"), Decimal(1)), (Decimal(1), Decimal("1.5"))):
+            centre = (low + high) / 2
+            rows = [[Fraction(u - centre) ** k for k in range(16)] + [Fraction(exact_tanh(u))]
+                    for u in _chebyshev_nodes(low, high, 16)]
+            c = _solve(rows)
+            c0 = float(c[0])
+            tables.append((float(centre), c0, float(c[0] - Fraction(c0)), tuple(float(v) for v in c[1:])))
+    return tuple(float(v) for v in _solve(small)), tables[0], tables[1]
+
+
+def test_tanhs_coefficients_are_the_fitted_ones():
+    small, near, far = fit_tanh()
+    assert small == tuple(getattr(elementary, "T{}".format(i)) for i in range(12))
+    assert near == elementary.TANH_NEAR and far == elementary.TANH_FAR
