@@ -18,8 +18,9 @@ from cffi import FFI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# The vector kernels, whole networks, the chapter-6 network, the SVM baseline: each a .c file here.
-SOURCES = ["kernels.c", "network.c", "network3.c", "svm.c"]
+# The vector kernels, the elementary functions, whole networks, the chapter-6 network, the SVM
+# baseline: each a .c file here.
+SOURCES = ["kernels.c", "elementary.c", "network.c", "network3.c", "svm.c"]
 
 
 def _cdef():

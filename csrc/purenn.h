@@ -1,7 +1,8 @@
 /* purenn.h -- the C core of purenn: what Python calls, for the three subjects
- * kernels.c (vector kernels), network.c (whole networks) and svm.c (the SVM
- * baseline).  Each function mirrors arithmetic in purenn/linalg.py,
- * purenn/network.py, purenn/network2.py or purenn/mnist_svm.py.
+ * kernels.c (vector kernels), elementary.c (exp, log, tanh, sin, cos), network.c
+ * (whole networks) and svm.c (the SVM baseline).  Each function mirrors
+ * arithmetic in purenn/linalg.py, purenn/elementary.py, purenn/network.py,
+ * purenn/network2.py or purenn/mnist_svm.py.
  *
  * Every function gives the same IEEE-754 bits as its Python twin: the same
  * operations, the same order of every sum, no contraction into fused
@@ -49,6 +50,21 @@ int64_t pn_argmax(const double *v, int64_t n);
 /* Twin of mnist_loader.PIXEL_VALUES, the values of an mnist_loader.Image:
  * out[i] = bytes[i] / 256 (exact) for n bytes. */
 void pn_pixels_to_doubles(const uint8_t *bytes, int64_t n, double *out);
+
+/* ---- elementary.c: the elementary functions, the same bits on every platform -- */
+
+/* Twin of elementary.exp: e^x within 1 ulp; +inf above 709.78, 0.0 below -745.13. */
+double pn_exp(double x);
+/* Twin of elementary.expm1: e^x - 1 within 1 ulp; -1.0 below -38.8. */
+double pn_expm1(double x);
+/* Twin of elementary.log: ln x within 1 ulp; -inf at +-0.0, NaN below. */
+double pn_log(double x);
+/* Twin of elementary.tanh: within 1 ulp; +-1.0 from |x| = 22. */
+double pn_tanh(double x);
+/* Twin of elementary.sin: within 1 ulp for |x| <= 2^20, NaN beyond. */
+double pn_sin(double x);
+/* Twin of elementary.cos: within 1 ulp for |x| <= 2^20, NaN beyond. */
+double pn_cos(double x);
 
 /* ---- network.c: whole networks ----------------------------------------------- */
 

@@ -11,6 +11,8 @@ numbers bit for bit.
     purenn.network3     convolutional networks (ConvPoolLayer, ...)  chapter 6
     purenn.explain      backprop's four equations with the numbers   chapter 2
     purenn.linalg       the NumPy operations the book uses, as loops
+    purenn.elementary   exp, log, tanh, sin, cos, gauss from IEEE-754 operations
+                        only: the same bits on every platform (not yet used)
     purenn.mnist_loader load MNIST (the book's API, plain lists)   chapter 1
     purenn.expand_mnist the expanded training set (shifted digits) chapter 6
     purenn.mnist_average_darkness, purenn.mnist_svm   the baselines  chapter 1
