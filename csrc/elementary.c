@@ -336,3 +336,16 @@ double pn_cos(double x)
     default: return sin_kernel(y[0], y[1]);
     }
 }
+
+/* Not a twin: for `purenn bench --elementary`, which times these functions against the C
+ * library's.  y (n) = f(x (n)), f by `which` (0 exp, 1 log, 2 tanh, 3 sin, 4 cos): purenn's
+ * own when libm is 0, the platform's exp, log, tanh, sin or cos when it is 1. */
+void pn_apply_elementary(int which, int libm, const double *x, int64_t n, double *y)
+{
+    static double (*const own[5])(double) = {pn_exp, pn_log, pn_tanh, pn_sin, pn_cos};
+    static double (*const platform[5])(double) = {exp, log, tanh, sin, cos};
+    double (*f)(double) = (libm ? platform : own)[which < 0 || which > 4 ? 0 : which];
+    for (int64_t i = 0; i < n; i++) {
+        y[i] = f(x[i]);
+    }
+}

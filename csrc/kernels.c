@@ -15,9 +15,9 @@ double pn_sigmoid(double z)
 {
     /* Twin of network.sigmoid: exp never sees a positive number, so never overflows. */
     if (z >= 0.0) {
-        return 1.0 / (1.0 + exp(-z));
+        return 1.0 / (1.0 + pn_exp(-z));
     }
-    double e = exp(z);
+    double e = pn_exp(z);
     return e / (1.0 + e);
 }
 
@@ -95,7 +95,7 @@ void pn_softmax(const double *z, double *a, int64_t n)
         }
     }
     for (int64_t j = 0; j < n; j++) {
-        a[j] = exp(z[j] - most);
+        a[j] = pn_exp(z[j] - most);
     }
     for (int64_t j = 0; j < n; j++) {
         total += a[j];

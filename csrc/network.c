@@ -40,7 +40,7 @@ static void activate(int kind, double *z, int64_t n)
         }
     } else if (kind == PN_TANH) {
         for (int64_t j = 0; j < n; j++) {
-            z[j] = tanh(z[j]);
+            z[j] = pn_tanh(z[j]);
         }
     } else {
         for (int64_t j = 0; j < n; j++) {
@@ -65,7 +65,7 @@ static double derivative(int kind, double a)
 /* Twin of network2._log: log, never of anything below 1e-300. */
 static double clamped_log(double x)
 {
-    return log(x > 1e-300 ? x : 1e-300);
+    return pn_log(x > 1e-300 ? x : 1e-300);
 }
 
 /* The cost of output a (n) when y was desired.  Twins of network.QuadraticCost.fn,

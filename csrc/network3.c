@@ -98,7 +98,7 @@ static double activation3(int64_t act, double z)
     if (act == PN3_SIGMOID) {
         return pn_sigmoid(z);
     }
-    return tanh(z);
+    return pn_tanh(z);
 }
 
 /* Twins of network3._linear_prime, network3._relu_prime, network3._sigmoid_prime and
@@ -738,7 +738,7 @@ static void backprop3(net3 *N, pass3 *P, const double *params, const double *x, 
             t->delta[i] = grad[i] * prime3(B->act, t->z[i], t->a[i]);
         }
     }
-    P->cost = a[y] > 1e-300 ? -log(a[y]) : -log(1e-300);
+    P->cost = a[y] > 1e-300 ? -pn_log(a[y]) : -pn_log(1e-300);
 }
 
 /* Twin of network3.Network._l2_term: 0.5 * lmbda * (every weight squared, in the

@@ -65,6 +65,9 @@ double pn_tanh(double x);
 double pn_sin(double x);
 /* Twin of elementary.cos: within 1 ulp for |x| <= 2^20, NaN beyond. */
 double pn_cos(double x);
+/* Not a twin: y (n) = f(x (n)) by purenn's own f (libm 0) or the C library's (libm 1),
+ * f by which: 0 exp, 1 log, 2 tanh, 3 sin, 4 cos -- for the benchmark. */
+void pn_apply_elementary(int which, int libm, const double *x, int64_t n, double *y);
 
 /* ---- network.c: whole networks ----------------------------------------------- */
 

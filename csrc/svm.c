@@ -16,7 +16,7 @@ static void rff_one(const double *WT, const double *b, double scale, const doubl
     int64_t m = pn_nonzeros(x, n_in, nz);
     pn_weighted_inputs(WT, x, nz, m, b, D, phi);
     for (int64_t d = 0; d < D; d++) {
-        phi[d] = scale * cos(phi[d]);
+        phi[d] = scale * pn_cos(phi[d]);
     }
 }
 

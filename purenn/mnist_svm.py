@@ -28,6 +28,7 @@ import os
 import random
 import time
 
+from . import elementary
 from .backends import load_core, mirrored, resolve_backend
 from .errors import BackendError
 from .backends.engine import nonzeros, sparse_weighted_inputs
@@ -45,7 +46,7 @@ class FeatureMap:
         sigma = math.sqrt(2.0 * gamma)
         self.n_in, self.D, self.gamma = n_in, D, gamma
         # directions[d][k]: component k of direction d
-        self.directions = [[rng.gauss(0.0, sigma) for k in range(n_in)] for d in range(D)]
+        self.directions = [[elementary.gauss(rng, 0.0, sigma) for k in range(n_in)] for d in range(D)]
         self.phases = [rng.uniform(0.0, 2.0 * math.pi) for d in range(D)]
         self.scale = math.sqrt(2.0 / D)
 
@@ -54,7 +55,7 @@ def features(fmap, x):
     """phi(x)_d = scale * cos(w_d . x + b_d): the directions' weighted inputs, computed as a
     layer's are (linalg.weighted_inputs; here the engine's form, over the non-zero x_k only)."""
     nz, values = nonzeros(x)
-    return [fmap.scale * math.cos(z_d) for z_d in sparse_weighted_inputs(fmap.directions, fmap.phases, nz, values)]
+    return [fmap.scale * elementary.cos(z_d) for z_d in sparse_weighted_inputs(fmap.directions, fmap.phases, nz, values)]
 
 
 class LinearSVM:

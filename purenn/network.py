@@ -22,10 +22,10 @@ Shapes, for a layer of n_in inputs and n_out neurons:
     z   n_out           the weighted inputs, z[j] = w[j] . a + b[j]
 """
 
-import math
 import random
 
 from .backends import automatic, choose_backend, fast_backend
+from .elementary import exp, gauss
 from .errors import ModelFileError
 from .files.modelfile import parse_network, read_json, save_network
 from .linalg import add, argmax, outer, subtract_scaled, transpose_times, weighted_inputs
@@ -39,12 +39,13 @@ __all__ = ["Network", "QuadraticCost", "sigmoid", "sigmoid_prime"]
 
 def sigmoid(z):
     """The sigmoid function 1 / (1 + e^-z) of one number z."""
-    # math.exp raises OverflowError beyond ~709.78, so exp is only ever
-    # given a non-positive number: for z < 0 we use the equal form
-    # e^z / (1 + e^z).  Large |z| then gives 0.0 or 1.0; NaN stays NaN.
+    # exp is purenn's own (purenn.elementary), not the platform's math.exp, so
+    # that the result has the same bits everywhere.  It is only ever given a
+    # non-positive number: for z < 0 we use the equal form e^z / (1 + e^z).
+    # Large |z| then gives 0.0 or 1.0; NaN stays NaN.
     if z >= 0.0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
+        return 1.0 / (1.0 + exp(-z))
+    e = exp(z)
     return e / (1.0 + e)
 
 
@@ -120,12 +121,12 @@ class Network:
         self.backend_automatic = automatic(backend)  # chosen by purenn: may go over to the reference
         self.seed = seed
         self.rng = shared_rng(seed)
-        gauss = self.rng.gauss
+        rng = self.rng  # gauss(rng, ...) draws as rng.gauss(...), with purenn's own log and cos
         # biases[l][j]: the bias of neuron j in layer l+1.  Drawn before the
         # weights, as the book does.
-        self.biases = [[gauss(0.0, 1.0) for j in range(y)] for y in sizes[1:]]
+        self.biases = [[gauss(rng, 0.0, 1.0) for j in range(y)] for y in sizes[1:]]
         # weights[l][j][k]: from neuron k in layer l to neuron j in layer l+1.
-        self.weights = [[[gauss(0.0, 1.0) for k in range(x)] for j in range(y)]
+        self.weights = [[[gauss(rng, 0.0, 1.0) for k in range(x)] for j in range(y)]
                         for x, y in zip(sizes[:-1], sizes[1:])]
 
     def feedforward(self, a):

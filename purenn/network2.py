@@ -25,6 +25,7 @@ neuron k to neuron j; biases, activations and deltas are lists.
 import math
 import os
 
+from . import elementary
 from .backends import automatic, choose_backend, fast_backend
 from .errors import ArgumentError
 from .files.modelfile import parse_network, read_json, save_network
@@ -40,7 +41,7 @@ __all__ = ["QuadraticCost", "CrossEntropyCost", "LogLikelihoodCost", "Network", 
 #### Activation functions: f(z), and f'(z) written in terms of a = f(z)
 
 def tanh(z):
-    return math.tanh(z)
+    return elementary.tanh(z)
 
 
 def relu(z):
@@ -79,7 +80,7 @@ def softmax(z):
     for z_j in z:
         if z_j > most:
             most = z_j
-    e = [math.exp(z_j - most) for z_j in z]
+    e = [elementary.exp(z_j - most) for z_j in z]
     total = 0.0
     for e_j in e:
         total += e_j
@@ -93,7 +94,7 @@ _TINY = 1e-300
 
 
 def _log(x):
-    return math.log(x if x > _TINY else _TINY)
+    return elementary.log(x if x > _TINY else _TINY)
 
 
 #### Costs (QuadraticCost, chapter 1's, is purenn.network's)
@@ -197,16 +198,16 @@ class Network:
     def default_weight_initializer(self):
         """Weights Gaussian with mean 0 and standard deviation 1/sqrt(n_in),
         biases Gaussian with mean 0 and standard deviation 1 (chapter 3)."""
-        gauss = self.rng.gauss
-        self.biases = [[gauss(0.0, 1.0) for j in range(y)] for y in self.sizes[1:]]
-        self.weights = [[[gauss(0.0, 1.0) / math.sqrt(x) for k in range(x)] for j in range(y)]
+        rng, gauss = self.rng, elementary.gauss  # gauss(rng, ...) draws as rng.gauss(...)
+        self.biases = [[gauss(rng, 0.0, 1.0) for j in range(y)] for y in self.sizes[1:]]
+        self.weights = [[[gauss(rng, 0.0, 1.0) / math.sqrt(x) for k in range(x)] for j in range(y)]
                         for x, y in zip(self.sizes[:-1], self.sizes[1:])]
 
     def large_weight_initializer(self):
         """Weights and biases Gaussian with mean 0 and standard deviation 1, as in chapter 1."""
-        gauss = self.rng.gauss
-        self.biases = [[gauss(0.0, 1.0) for j in range(y)] for y in self.sizes[1:]]
-        self.weights = [[[gauss(0.0, 1.0) for k in range(x)] for j in range(y)]
+        rng, gauss = self.rng, elementary.gauss
+        self.biases = [[gauss(rng, 0.0, 1.0) for j in range(y)] for y in self.sizes[1:]]
+        self.weights = [[[gauss(rng, 0.0, 1.0) for k in range(x)] for j in range(y)]
                         for x, y in zip(self.sizes[:-1], self.sizes[1:])]
 
     def feedforward(self, a):

@@ -99,6 +99,7 @@ import math
 import os
 
 from .backends import changed_code, choose_threads, core_status, fast_backend
+from .elementary import gauss, log
 from .errors import ArgumentError, BackendError, ModelFileError
 from .files.modelfile import read_json
 from .files.network3file import parse_network3, save_network3
@@ -282,10 +283,9 @@ class ConvPoolLayer:
         n_filters, maps, fh, fw = self.filter_shape
         n_out = n_filters * fh * fw / (self.poolsize[0] * self.poolsize[1])
         scale = math.sqrt(1.0 / n_out)
-        gauss = rng.gauss
-        self.w = [[[[gauss(0.0, scale) for v in range(fw)] for u in range(fh)] for ch in range(maps)]
+        self.w = [[[[gauss(rng, 0.0, scale) for v in range(fw)] for u in range(fh)] for ch in range(maps)]
                   for f in range(n_filters)]
-        self.b = [gauss(0.0, 1.0) for f in range(n_filters)]
+        self.b = [gauss(rng, 0.0, 1.0) for f in range(n_filters)]
 
     def zero_gradient(self):
         n_filters, maps, fh, fw = self.filter_shape
@@ -400,9 +400,8 @@ class FullyConnectedLayer(_DenseLayer):
 
     def init_params(self, rng):
         scale = math.sqrt(1.0 / (self.n_out if self.weights == "n_out" else self.n_in))
-        gauss = rng.gauss
-        self.w = [[gauss(0.0, scale) for k in range(self.n_in)] for j in range(self.n_out)]
-        self.b = [gauss(0.0, 1.0) for j in range(self.n_out)]
+        self.w = [[gauss(rng, 0.0, scale) for k in range(self.n_in)] for j in range(self.n_out)]
+        self.b = [gauss(rng, 0.0, 1.0) for j in range(self.n_out)]
 
     def activate(self, z):
         return [self.activation_fn(z_j) for z_j in z]
@@ -433,7 +432,7 @@ class SoftmaxLayer(_DenseLayer):
 
     def cost(self, a, y):
         """The log-likelihood cost -ln a_y of output a for the digit y."""
-        return -math.log(a[y]) if a[y] > _TINY else -math.log(_TINY)
+        return -log(a[y]) if a[y] > _TINY else -log(_TINY)
 
     def output_delta(self, a, y):
         """dC/dz for C = -ln a_y of a = softmax(z): a - e_y."""

@@ -309,3 +309,32 @@ def test_tanhs_coefficients_are_the_fitted_ones():
     small, near, far = fit_tanh()
     assert small == tuple(getattr(elementary, "T{}".format(i)) for i in range(12))
     assert near == elementary.TANH_NEAR and far == elementary.TANH_FAR
+
+
+def test_the_benchmark_times_every_function_against_the_platforms():
+    import io
+    from purenn.backends import core_status
+    from purenn.cli.benchelem import run_elementary_bench
+    out = io.StringIO()
+    rows = run_elementary_bench(n=2000, repeats=1, out=out)
+    assert [row[0] for row in rows] == ["exp", "log", "tanh", "sin", "cos"]
+    built = core_status()[0]
+    for name, own, platform, c_own, c_platform in rows:
+        assert own > 0.0 and platform > 0.0
+        assert (c_own is not None and c_own > 0.0 and c_platform > 0.0) if built else c_own is None
+    lines = out.getvalue().splitlines()
+    assert sum(1 for line in lines if line.split()[:1] in (["exp"], ["log"], ["tanh"], ["sin"], ["cos"])) == 5
+    assert all(line.count("x") >= (2 if built else 1) for line in lines if line.startswith(("exp ", "cos ")))
+
+
+def test_the_c_benchmark_loop_computes_purenns_functions_and_the_platforms(core):
+    ffi, lib = core.ffi, core.lib
+    xs = [-3.5, -0.25, 0.5, 2.0, 7.75]
+    x, y = ffi.new("double[]", xs), ffi.new("double[]", len(xs))
+    for which, name in enumerate(["exp", "log", "tanh", "sin", "cos"]):
+        args = [abs(v) for v in xs] if name == "log" else xs
+        x = ffi.new("double[]", args)
+        lib.pn_apply_elementary(which, 0, x, len(args), y)
+        assert [y[i] for i in range(len(args))] == [getattr(elementary, name)(v) for v in args]
+        lib.pn_apply_elementary(which, 1, x, len(args), y)
+        assert [y[i] for i in range(len(args))] == [getattr(math, name)(v) for v in args]

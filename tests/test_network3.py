@@ -315,7 +315,9 @@ def test_golden_figures_of_the_reference(capsys):
     assert net.layers[0].w[1][0][2][0].hex() == GOLDEN_WEIGHT
 
 
-GOLDEN_COST = "0x1.1bf5938f8aaaep+0"
+# Re-frozen once, when purenn's own exp, log, tanh and gauss replaced the platform's (issue 16):
+# the cost was 0x1.1bf5938f8aaaep+0 with glibc's, one ulp away; the weight is unchanged.
+GOLDEN_COST = "0x1.1bf5938f8aaadp+0"
 GOLDEN_WEIGHT = "-0x1.40bb8edeb499bp-3"
 
 

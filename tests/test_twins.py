@@ -169,9 +169,6 @@ def test_every_python_twin_the_c_core_names_is_watched_for_changes():
         with open(os.path.join(CSRC, source)) as f:
             named.update(twin_names(f.read())[0])
     watched = {short for uses in mirrored.USES.values() for short in uses}
-    # elementary's functions are not yet used by the networks: when they are, "elementary" joins
-    # mirrored.USES and leaves this list.
     unwatched = sorted(name for name in named if name.split(".")[0] not in watched
-                       and name != "mnist_loader.PIXEL_VALUES" and not name.startswith("backends.engine.")
-                       and not name.startswith("elementary."))
+                       and name != "mnist_loader.PIXEL_VALUES" and not name.startswith("backends.engine."))
     assert len(named) >= AT_LEAST and unwatched == []

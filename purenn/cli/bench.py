@@ -234,11 +234,18 @@ def add_parser(commands):
     bench.add_argument("--no-numpy", action="store_true", help="skip the NumPy comparison")
     bench.add_argument("--seed", type=non_negative_int, default=0, metavar="N",
                        help="seed for the initial weights and shuffles (default 0)")
+    bench.add_argument("--elementary", action="store_true",
+                       help="instead: time purenn's own exp, log, tanh, sin and cos against the "
+                            "platform's (math, and the C library's in C)")
     add_data_option(bench)
     return bench
 
 
 def run(args, parser, argv):
+    if args.elementary:
+        from .benchelem import run_elementary_bench
+        run_elementary_bench(repeats=args.epochs, seed=args.seed)
+        return 0
     names = args.backends or []
     for name in names:
         resolve_backend(name)  # unknown or unbuilt: the usual one-line error
