@@ -44,7 +44,7 @@ def _source_files():
         for directory, dirs, files in os.walk(os.path.join(ROOT, folder)):
             dirs[:] = [d for d in dirs if d not in ("__pycache__", "data")]
             for name in files:
-                if name.endswith((".py", ".c", ".h", ".sh", ".html", ".js", ".css")) and not name.startswith("_core"):
+                if name.endswith((".py", ".c", ".h", ".sh", ".html", ".js", ".mjs", ".css")) and not name.startswith("_core"):
                     found.add(os.path.relpath(os.path.join(directory, name), ROOT).replace(os.sep, "/"))
     return found
 
