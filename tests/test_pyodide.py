@@ -2,11 +2,12 @@
 trainings give every weight and bias the bits CPython gives, and part of the suite runs there.
 
 What it needs: `node` on PATH and npm's `pyodide` package, named by $PURENN_PYODIDE (its
-node_modules/pyodide folder; CI pins the version, .ci/run).  Without them these tests skip;
-with PURENN_REQUIRE_PYODIDE=1 (CI) that is a failure.  purenn goes into Pyodide as its pure
-wheel: $PURENN_WHEEL (CI: `PURENN_PURE_PYTHON=1 pip wheel .`), else one built here by
-csrc/build_backend.py; either must hold the very modules this CPython imports.  For the
-suite, pytest's own pure wheels (for Pyodide's Python) are in the folder $PURENN_PYODIDE_WHEELS.
+node_modules/pyodide folder; CI pins the version, .ci/run).  Without them these tests skip --
+even their CPython halves, which belong to this comparison -- and with PURENN_REQUIRE_PYODIDE=1
+(CI) that is a failure.  purenn goes into Pyodide as its pure wheel: $PURENN_WHEEL (CI:
+`PURENN_PURE_PYTHON=1 pip wheel .`), else one built here by csrc/build_backend.py; either must
+hold the very modules this CPython imports.  For the suite, pytest's own pure wheels (for
+Pyodide's Python) are in the folder $PURENN_PYODIDE_WHEELS.
 
 tests/pyodide/run.mjs boots Pyodide offline from that folder, unpacks the wheels and mounts
 host folders (NODEFS); tests/pyodide/same_bits.py trains there and, in this process, here --
@@ -168,7 +169,7 @@ def _standard(case):
     return on_cpython(case, same_bits.BACKENDS[case][0])
 
 
-def test_the_wheel_pyodide_runs_holds_the_modules_this_cpython_runs(wheel):
+def test_the_wheel_pyodide_runs_holds_the_modules_this_cpython_runs(pyodide, wheel):
     here = os.path.dirname(os.path.abspath(purenn.__file__))
     with zipfile.ZipFile(wheel) as z:
         modules = {name: z.read(name) for name in z.namelist() if name.startswith("purenn/") and name.endswith(".py")}
@@ -195,12 +196,12 @@ def test_every_weight_trained_in_pyodide_is_cpythons_bit_for_bit(in_pyodide, cas
 
 
 @pytest.mark.parametrize("case, backend", CPYTHON_RUNS, ids=["/".join(r) for r in CPYTHON_RUNS])
-def test_every_backend_on_cpython_trains_the_same_bits(case, backend):
+def test_every_backend_on_cpython_trains_the_same_bits(pyodide, case, backend):
     difference = first_difference(_standard(case), on_cpython(case, backend))
     assert difference is None, "{}/{} against the reference on CPython: {}".format(case, backend, difference)
 
 
-def test_a_single_flipped_bit_is_found_at_its_index():
+def test_a_single_flipped_bit_is_found_at_its_index(pyodide):
     standard = _standard("network")
     hexes, i = list(standard), 12345
     bits, = struct.unpack("<q", struct.pack("<d", float.fromhex(hexes[i])))
