@@ -23,6 +23,7 @@ of the whole runtime -- before Python's recursion guard raises the RecursionErro
 (test_network2.py's bad model files).
 """
 
+import importlib.util
 import json
 import math
 import os
@@ -36,6 +37,7 @@ import zipfile
 import pytest
 
 import purenn
+from purenn import elementary, mnist_loader
 from purenn.backends import core_status
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -50,6 +52,14 @@ PYODIDE_SUITE = ("test_elementary.py", "test_idx.py", "test_network.py", "test_n
                  "test_mnist_loader.py", "test_book_pickle.py", "test_pictures.py", "test_plot.py",
                  "test_companions.py", "test_book_methods.py", "test_book_compat.py", "test_explain.py",
                  "test_network3_files.py")
+
+
+def _module(name, path):
+    """The module in the file at `path` (not a package's: csrc/, tests/pyodide/)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _flag(name):
@@ -81,10 +91,7 @@ def wheel(tmp_path_factory):
     """purenn's pure wheel: $PURENN_WHEEL, or built now from this source tree."""
     path = os.environ.get("PURENN_WHEEL", "")
     if not path:
-        import importlib.util
-        spec = importlib.util.spec_from_file_location("build_backend", os.path.join(ROOT, "csrc", "build_backend.py"))
-        backend = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(backend)
+        backend = _module("build_backend", os.path.join(ROOT, "csrc", "build_backend.py"))
         folder = str(tmp_path_factory.mktemp("wheel"))
         with pytest.MonkeyPatch.context() as patch:  # as tests/test_packaging.py builds it
             patch.setenv("PURENN_PURE_PYTHON", "1")
@@ -112,15 +119,7 @@ def tell(capsys, line):
 
 #### The same bits
 
-def _same_bits():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("same_bits", os.path.join(HERE, "pyodide", "same_bits.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-same_bits = _same_bits()
+same_bits = _module("same_bits", os.path.join(HERE, "pyodide", "same_bits.py"))
 
 
 def first_difference(expected, found):
@@ -158,7 +157,7 @@ def on_cpython(case, backend):
                 pytest.fail("PURENN_REQUIRE_C=1 but the C core is not built")
             pytest.skip("the C core is not built")
         if "data" not in _on_cpython:
-            _on_cpython["data"] = purenn.mnist_loader.load_data()
+            _on_cpython["data"] = mnist_loader.load_data()
         _on_cpython[case, backend] = same_bits.CASES[case](_on_cpython["data"], backend)
     return _on_cpython[case, backend]
 
@@ -214,7 +213,7 @@ def test_a_single_flipped_bit_is_found_at_its_index(pyodide):
 
 
 def test_the_elementary_functions_give_pyodide_cpythons_bits(in_pyodide, capsys):
-    here = same_bits.elementary_digests(purenn.elementary, purenn.elementary.gauss)
+    here = same_bits.elementary_digests(elementary, elementary.gauss)
     assert in_pyodide["elementary"] == here
     # The negative control, a record and not a check: math's functions are the C library's.
     here_math = same_bits.elementary_digests(math, lambda rng, mu, sigma: rng.gauss(mu, sigma))
