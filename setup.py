@@ -93,7 +93,7 @@ setup(
     python_requires=">=3.8",
     # purenn.book.src is a folder of modules for sys.path (the book's names), not a package
     packages=["purenn", "purenn.backends", "purenn.book", "purenn.book.src", "purenn.cli", "purenn.files",
-              "purenn.training", "purenn.figures", "purenn.web", "purenn.data"],
+              "purenn.training", "purenn.figures", "purenn.web", "purenn.micro", "purenn.data"],
     package_dir={"purenn": "purenn", "purenn.data": "data"},
     package_data={"purenn.data": ["*-ubyte.gz", "MD5SUMS.*.txt"], "purenn.web": ["assets/*"]},
     # Asking for cffi while building lets pip fetch it into the build

@@ -21,6 +21,7 @@ numbers bit for bit.
     purenn.training     the one training run: stop and resume, progress,
                         divergence checks, monitoring, early stopping
     purenn.files        IDX files, pictures, handwriting, model files, SVG charts
+    purenn.micro        a saved network for MicroPython (`export --micro`)
     purenn.cli          `python -m purenn train`, `... backends`, ...
     purenn.errors       the exceptions purenn raises
 

@@ -111,7 +111,7 @@ def test_negative_regularisation_is_refused_in_python_too(name):
                                "(see purenn train --help)"),
     (["trian"], "purenn: error: argument COMMAND: invalid choice: 'trian' (choose from 'train', 'train3', "
                 "'chapter6', 'ensemble', 'evaluate', 'baseline', 'expand', 'predict', 'show', 'misclassified', "
-                "'backends', 'bench', 'bench3', 'run', 'path', 'explain', 'serve', 'figure') (see purenn --help)"),
+                "'backends', 'bench', 'bench3', 'run', 'path', 'explain', 'serve', 'figure', 'export') (see purenn --help)"),
 ])
 def test_a_bad_option_is_one_line_without_the_usage_block(args, line, tmp_path):
     done = purenn(args, tmp_path)

@@ -18,6 +18,7 @@
     explain        backpropagation for one example, equation by equation                (explain.py)
     serve          the page in the browser: draw, inside, mistakes, learn               (serve.py)
     figure         redraw one of the book's figures as SVG, its numbers as JSON         (figure.py)
+    export         a saved network for MicroPython: model.bin and purenn_micro.py       (export.py)
 
 Errors in the input (a bad option, a missing or damaged data file) are
 reported on one line on stderr, with exit status 2 -- except in `run`, whose
@@ -31,7 +32,7 @@ import sys
 
 from .. import __version__
 from ..errors import PurennError
-from . import bench, bench3, ensemble, explain, figure, run, serve, train, train3
+from . import bench, bench3, ensemble, explain, export, figure, run, serve, train, train3
 from .commands import COMMANDS
 from .options import Parser
 
@@ -44,7 +45,8 @@ ALL_COMMANDS = dict([("train", (train.add_parser, train.run)), ("train3", (train
                     + [("bench", (bench.add_parser, bench.run)), ("bench3", (bench3.add_parser, bench3.run)),
                        ("run", (run.add_parser, run.run)),
                        ("path", (run.add_path_parser, run.path)), ("explain", (explain.add_parser, explain.run)),
-                       ("serve", (serve.add_parser, serve.run)), ("figure", (figure.add_parser, figure.run))])
+                       ("serve", (serve.add_parser, serve.run)), ("figure", (figure.add_parser, figure.run)),
+                       ("export", (export.add_parser, export.run))])
 
 
 def build_parser():
