@@ -10,7 +10,6 @@ output), every number within float32's range unless float64.  Anything
 else is an ArgumentError naming the model and what is wrong.
 """
 
-import math
 import os
 import struct
 
@@ -84,14 +83,3 @@ def export(net, directory, float64=False, name="the network"):
         raise
     return written
 
-
-def heap_estimate(net, float64=False):
-    """Roughly the bytes of MicroPython heap purenn_micro needs for this network: its numbers,
-    an array object per row, the work space and the module itself (tests/test_micro.py)."""
-    size = 8 if float64 else 4
-    rows = 0
-    numbers = 0
-    for n_in, n_out in zip(net.sizes[:-1], net.sizes[1:]):
-        rows += n_out + 1
-        numbers += n_out * n_in + n_out
-    return numbers * size + rows * 48 + 8 * math.fsum(net.sizes) + 40000

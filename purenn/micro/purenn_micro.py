@@ -11,8 +11,8 @@ Written by `python -m purenn export MODEL --micro DIR` beside DIR/model.bin:
 (paper) to 255 (ink); each becomes the input byte / 256, as purenn's loader
 makes it.  net.feedforward(a) takes the inputs as numbers instead.
 
-It uses only what MicroPython has (struct, array, math.ldexp and
-math.frexp; no gzip, no random) and runs on CPython too.  It computes what
+It uses only what MicroPython has (struct, array, math.ldexp; no gzip,
+no random, no float.fromhex) and runs on CPython too.  It computes what
 purenn's network.py and network2.py compute, operation for operation: w a
 + b with the terms added in index order (a zero input's term left out, as
 purenn.linalg.dot does), then sigmoid, tanh or relu, and a sigmoid or
