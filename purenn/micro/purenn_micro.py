@@ -411,7 +411,7 @@ def _read_layers(f, path, net):
     for n_in, n_out in zip(net.sizes[:-1], net.sizes[1:]):
         b = _zeros(code, n_out)
         _fill(f, path, b, size, "biases")
-        row = _zeros(code, n_in)  # each row a copy of it, made without a second buffer
+        row = bytes(n_in * size)  # each row's array a copy of its bytes: one allocation, no garbage
         w = []
         for j in range(n_out):
             w_j = array(code, row)
