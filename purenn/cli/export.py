@@ -53,5 +53,5 @@ def run(args, parser, argv):
     for path, size in written:
         say("wrote {} ({:,} bytes)".format(path, size))
     say("run it: cd {} && micropython -c \"import purenn_micro as m; net = m.load('model.bin'); "
-        "print(net.classify(pixels))\"".format(directory))
+        "print(net.classify(pixels))\" -- pixels: 784 bytes, 0 to 255, MNIST's layout".format(directory))
     return 0
