@@ -29,13 +29,14 @@ Memory: each row of weights is one array (float32 or float64); the inputs,
 the weighted inputs and the activations of every layer are arrays made
 once at load; a digit allocates only its floats' boxes and the list that
 outputs() returns.  The smallest heaps (`micropython -X heapsize=...`,
-measured by `python tests/test_micro.py` on the Unix port) are the numbers
-and about 100 KB more -- MicroPython compiles this module in the heap, and
-the objects it keeps split that space into pieces too small for a row:
+measured by `python tests/test_micro.py` on the Unix port, within a few KB
+from run to run) are the numbers and about 100 KB more -- MicroPython
+compiles this module in the heap, and the objects it keeps split that space
+into pieces too small for a row:
 
     network          model.bin float32   heap      model.bin float64   heap
-    [784, 30, 10]     95,462 bytes       195 KB    190,902 bytes       294 KB
-    [784, 100, 10]   318,062 bytes       411 KB    636,102 bytes       727 KB
+    [784, 30, 10]     95,462 bytes       195 KB    190,902 bytes       295 KB
+    [784, 100, 10]   318,062 bytes       412 KB    636,102 bytes       728 KB
 
 model.bin, little-endian throughout:
 
