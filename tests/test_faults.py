@@ -407,6 +407,17 @@ def test_expand_into_a_file_is_one_line(tmp_path):
     assert one_line(done.stderr) == "purenn: error: out_dir: afile is a file, not a directory"
 
 
+@pytest.mark.parametrize("room, line", [(40, "{}/board/model.bin: No space left on device"),
+                                         (104, "{}/board/purenn_micro.py: No space left on device")])
+def test_export_onto_a_full_disk_is_one_line_and_leaves_nothing(small_disk, tmp_path, room, line):
+    network2.Network([784, 30, 10], seed=1).save(tmp_path / "net.json")  # model.bin: 95,462 bytes
+    (small_disk / "filler").write_bytes(bytes(1024 * 1024 - 1024 * room))
+    done = purenn(["export", "net.json", "--micro", str(small_disk / "board")], tmp_path)
+    assert done.returncode == 2
+    assert one_line(done.stderr) == "purenn: error: " + line.format(small_disk)
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
+
+
 def test_a_read_only_disk_is_one_line_for_every_file_a_command_writes(small_disk, model, tmp_path):
     subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
     write_png(tmp_path / "digit.png", 28, 28, bytes(28 * 28))
@@ -421,6 +432,10 @@ def test_a_read_only_disk_is_one_line_for_every_file_a_command_writes(small_disk
     done = purenn(QUICK_TRAIN + ["--save", str(small_disk / "net.json")], tmp_path)
     assert done.returncode == 2
     assert one_line(done.stderr) == ("purenn train: error: argument --save: cannot write in {} (see purenn train "
+                                     "--help)".format(small_disk))
+    done = purenn(["export", str(model), "--micro", str(small_disk / "board")], tmp_path)
+    assert done.returncode == 2
+    assert one_line(done.stderr) == ("purenn export: error: argument --micro: cannot write in {} (see purenn export "
                                      "--help)".format(small_disk))
     with pytest.raises(OSError, match="Read-only file system") as caught:
         network2.Network([2, 2], seed=0).save(small_disk / "net.json")

@@ -62,11 +62,13 @@ def _pack(code, numbers, name, where):
 
 def export(net, directory, float64=False, name="the network"):
     """Write directory/model.bin and directory/purenn_micro.py (the directory made if
-    missing); [(path, bytes written)].  If the second file cannot be written, the first is taken away again."""
+    missing); [(path, bytes written)].  If the second file cannot be written, the first
+    is taken away again (and the directory, if this made it)."""
     with open(MODULE, "rb") as f:
         module = f.read()
     model = model_bin(net, float64, name)  # refused before anything is made
-    if not os.path.isdir(directory):
+    made = not os.path.isdir(directory)
+    if made:
         os.mkdir(directory)
     written = []
     try:
@@ -75,11 +77,13 @@ def export(net, directory, float64=False, name="the network"):
             write_bytes(path, data)
             written.append((path, len(data)))
     except BaseException:
-        for path, _ in written:
-            try:
+        try:
+            for path, _ in written:
                 os.remove(path)
-            except OSError:
-                pass
+            if made:
+                os.rmdir(directory)
+        except OSError:
+            pass
         raise
     return written
 
