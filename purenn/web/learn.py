@@ -89,7 +89,7 @@ class Learning:
 
     def start(self, settings):
         with self._lock:
-            if self._thread is not None and self._thread.is_alive():
+            if self._status["state"] == "running":  # the state, not the thread: it is set as the run's last act
                 raise LearnError(409, "a network is learning already; stop it first")
             settings = check_settings(settings)
             if settings["images"] > len(self.training):
@@ -105,9 +105,9 @@ class Learning:
     def stop(self):
         """Ask a running run to stop; True if one was running."""
         with self._lock:
-            running = self._thread is not None and self._thread.is_alive()
-        if running:
-            self._stop.set()
+            running = self._status["state"] == "running"
+            if running:
+                self._stop.set()
         return running
 
     def join(self, timeout=None):
