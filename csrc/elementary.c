@@ -51,6 +51,24 @@ static const double TANH_FAR[18] = {
     -0x1.b8556f5798d79p-11, 0x1.9c0b4f74a1385p-14, 0x1.35f6ce8280c45p-13,
     -0x1.e698a06638891p-14, 0x1.0c775a6feab36p-15, 0x1.1a45e1440c3bep-17};
 
+/* Twin of elementary._reduce_ln2: x = k ln2 + (*hi - *lo) for |x| >= ln2/2 (ax is |x|); returns k. */
+static int reduce_ln2(double x, double ax, double *hi, double *lo)
+{
+    if (ax < THREE_HALVES_LN2) {
+        if (x > 0.0) {
+            *hi = x - LN2_HI; *lo = LN2_LO;
+            return 1;
+        }
+        *hi = x + LN2_HI; *lo = -LN2_LO;
+        return -1;
+    }
+    int k = (int)(INV_LN2 * x + (x > 0.0 ? 0.5 : -0.5));
+    double t = (double)k;
+    *hi = x - t * LN2_HI;
+    *lo = t * LN2_LO;
+    return k;
+}
+
 double pn_exp(double x)
 {
     /* Twin of elementary.exp. */
@@ -67,18 +85,7 @@ double pn_exp(double x)
     }
     double ax = x < 0.0 ? -x : x;
     if (ax >= HALF_LN2) {
-        if (ax < THREE_HALVES_LN2) {
-            if (x > 0.0) {
-                hi = x - LN2_HI; lo = LN2_LO; k = 1;
-            } else {
-                hi = x + LN2_HI; lo = -LN2_LO; k = -1;
-            }
-        } else {
-            k = (int)(INV_LN2 * x + (x > 0.0 ? 0.5 : -0.5));
-            t = (double)k;
-            hi = x - t * LN2_HI;
-            lo = t * LN2_LO;
-        }
+        k = reduce_ln2(x, ax, &hi, &lo);
         r = hi - lo;
     } else if (ax < 0x1p-28) {
         return 1.0 + x;
@@ -113,18 +120,7 @@ double pn_expm1(double x)
         }
     }
     if (ax >= HALF_LN2) {
-        if (ax < THREE_HALVES_LN2) {
-            if (x > 0.0) {
-                hi = x - LN2_HI; lo = LN2_LO; k = 1;
-            } else {
-                hi = x + LN2_HI; lo = -LN2_LO; k = -1;
-            }
-        } else {
-            k = (int)(INV_LN2 * x + (x > 0.0 ? 0.5 : -0.5));
-            t = (double)k;
-            hi = x - t * LN2_HI;
-            lo = t * LN2_LO;
-        }
+        k = reduce_ln2(x, ax, &hi, &lo);
         x = hi - lo;
         c = (hi - x) - lo;
     } else if (ax < 0x1p-54) {

@@ -180,6 +180,17 @@ TWOPI = _h("0x1.921fb54442d18p+2")  # random.TWOPI, 2 * math.pi
 
 #### The functions
 
+def _reduce_ln2(x, ax):
+    """x = k ln2 + (hi - lo) with |hi - lo| <= ln2/2, for |x| >= ln2/2 (ax is |x|): (hi, lo, k)."""
+    if ax < THREE_HALVES_LN2:
+        if x > 0.0:
+            return x - LN2_HI, LN2_LO, 1
+        return x + LN2_HI, -LN2_LO, -1
+    k = int(INV_LN2 * x + (0.5 if x > 0.0 else -0.5))  # int() truncates, as C's (int)
+    t = float(k)
+    return x - t * LN2_HI, t * LN2_LO, k  # t * LN2_HI is exact
+
+
 def exp(x):
     """e^x, within 1 ulp."""
     if x != x:
@@ -190,16 +201,7 @@ def exp(x):
         return 0.0
     ax = -x if x < 0.0 else x
     if ax >= HALF_LN2:
-        if ax < THREE_HALVES_LN2:
-            if x > 0.0:
-                hi, lo, k = x - LN2_HI, LN2_LO, 1
-            else:
-                hi, lo, k = x + LN2_HI, -LN2_LO, -1
-        else:
-            k = int(INV_LN2 * x + (0.5 if x > 0.0 else -0.5))  # int() truncates, as C's (int)
-            t = float(k)
-            hi = x - t * LN2_HI  # t * LN2_HI is exact
-            lo = t * LN2_LO
+        hi, lo, k = _reduce_ln2(x, ax)
         r = hi - lo
     elif ax < _h("0x1p-28"):
         return 1.0 + x
@@ -227,16 +229,7 @@ def expm1(x):
             return -1.0
     c = 0.0
     if ax >= HALF_LN2:
-        if ax < THREE_HALVES_LN2:
-            if x > 0.0:
-                hi, lo, k = x - LN2_HI, LN2_LO, 1
-            else:
-                hi, lo, k = x + LN2_HI, -LN2_LO, -1
-        else:
-            k = int(INV_LN2 * x + (0.5 if x > 0.0 else -0.5))
-            t = float(k)
-            hi = x - t * LN2_HI
-            lo = t * LN2_LO
+        hi, lo, k = _reduce_ln2(x, ax)
         x = hi - lo
         c = (hi - x) - lo  # the rounding error of x = hi - lo
     elif ax < _h("0x1p-54"):

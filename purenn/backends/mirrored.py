@@ -214,7 +214,7 @@ _BLOCK = "\n" + "RECORDED = {" + "\n"  # where the block begins (spelt so that i
 
 #: The fingerprints of the mirrored modules' sources when the twins last agreed with them (written by write()).
 RECORDED = {
-    "elementary": "6d1f87f1b6208b9c",
+    "elementary": "34fd0015c3bb08e4",
     "linalg": "763649b1069b55ac",
     "mnist_svm": "d24e6e5c5b630bca",
     "network": "be53d035b43100c5",

@@ -147,7 +147,18 @@ TANH_FAR = (1.25, _h("0x1.b2523bb6b2deep-1"), _h("0x1.3d276ab84931dp-56"), (
     _h("-0x1.e698a06638891p-14"), _h("0x1.0c775a6feab36p-15"), _h("0x1.1a45e1440c3bep-17")))
 
 
-#### purenn.elementary's exp, expm1 and tanh, statement for statement
+#### purenn.elementary's _reduce_ln2, exp, expm1 and tanh, statement for statement
+
+def _reduce_ln2(x, ax):
+    """x = k ln2 + (hi - lo) with |hi - lo| <= ln2/2, for |x| >= ln2/2 (ax is |x|): (hi, lo, k)."""
+    if ax < THREE_HALVES_LN2:
+        if x > 0.0:
+            return x - LN2_HI, LN2_LO, 1
+        return x + LN2_HI, -LN2_LO, -1
+    k = int(INV_LN2 * x + (0.5 if x > 0.0 else -0.5))  # int() truncates, as C's (int)
+    t = float(k)
+    return x - t * LN2_HI, t * LN2_LO, k  # t * LN2_HI is exact
+
 
 def exp(x):
     """e^x, within 1 ulp."""
@@ -159,16 +170,7 @@ def exp(x):
         return 0.0
     ax = -x if x < 0.0 else x
     if ax >= HALF_LN2:
-        if ax < THREE_HALVES_LN2:
-            if x > 0.0:
-                hi, lo, k = x - LN2_HI, LN2_LO, 1
-            else:
-                hi, lo, k = x + LN2_HI, -LN2_LO, -1
-        else:
-            k = int(INV_LN2 * x + (0.5 if x > 0.0 else -0.5))
-            t = float(k)
-            hi = x - t * LN2_HI
-            lo = t * LN2_LO
+        hi, lo, k = _reduce_ln2(x, ax)
         r = hi - lo
     elif ax < EXP_TINY:
         return 1.0 + x
@@ -195,16 +197,7 @@ def expm1(x):
             return -1.0
     c = 0.0
     if ax >= HALF_LN2:
-        if ax < THREE_HALVES_LN2:
-            if x > 0.0:
-                hi, lo, k = x - LN2_HI, LN2_LO, 1
-            else:
-                hi, lo, k = x + LN2_HI, -LN2_LO, -1
-        else:
-            k = int(INV_LN2 * x + (0.5 if x > 0.0 else -0.5))
-            t = float(k)
-            hi = x - t * LN2_HI
-            lo = t * LN2_LO
+        hi, lo, k = _reduce_ln2(x, ax)
         x = hi - lo
         c = (hi - x) - lo
     elif ax < EXPM1_TINY:
