@@ -343,6 +343,28 @@ def test_bad_model_files_raise_model_file_error(tmp_path, content, message):
     assert str(path) in str(info.value)
 
 
+def test_nesting_is_refused_past_max_depth_before_parsing_and_brackets_in_strings_do_not_count(tmp_path, monkeypatch):
+    from purenn.files import modelfile
+    path = tmp_path / "deep.json"
+    path.write_text("[" * modelfile.MAX_DEPTH + "]" * modelfile.MAX_DEPTH)  # as deep as allowed: parsed
+    with pytest.raises(ModelFileError, match="expected a JSON object"):
+        network2.load(path)
+    path.write_text("[" * (modelfile.MAX_DEPTH + 1) + "]" * (modelfile.MAX_DEPTH + 1))
+    monkeypatch.setattr(json, "loads", lambda *a, **k: pytest.fail("parsed a file nested too deeply"))
+    with pytest.raises(ModelFileError, match="not JSON: nested too deeply"):
+        network2.load(path)
+    monkeypatch.undo()
+    net = Network([2, 1], seed=0)
+    net.save(str(path))
+    document = json.loads(path.read_text())
+    for cost in ('[' * 500 + '"', '\\"' + '{' * 500, '\\\\' + "[" * 500):  # unclosed, after \", after \\
+        document["cost"] = cost
+        path.write_text(json.dumps(document))
+        with pytest.raises(ModelFileError, match="unknown cost"):
+            network2.load(path)
+    assert modelfile.nested_too_deeply('["\\\\"' + "[" * 101)  # an escaped backslash, then the string's end
+
+
 def test_a_model_file_that_is_not_text_is_named_in_ascii(tmp_path):
     # PyPy 3.9's JSON decoder cuts the non-ASCII character of its message in
     # half, and formatting that message crashed PyPy (found by tests/test_fuzz.py)

@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from ..errors import DataFileError
 from ..files.handwriting import mnist_style
+from ..files.modelfile import nested_too_deeply
 from ..files.pictures import decode_picture
 from ..mnist_loader import Image
 from .learn import LearnError
@@ -84,7 +85,10 @@ def _json_body(content_type, body):
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise HTTPError(415, "the body must be application/json, not {!r}".format(content_type or "nothing"))
     try:
-        value = json.loads(body.decode("utf-8"), parse_constant=_no_constant)
+        text = body.decode("utf-8")
+        if nested_too_deeply(text):
+            raise RecursionError
+        value = json.loads(text, parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError) as e:
         raise HTTPError(400, "the body is not JSON: {}".format(e)) from None
     except RecursionError:
