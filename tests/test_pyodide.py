@@ -17,10 +17,9 @@ by float.hex, and a difference names its case, its index and both values.
 Under Pyodide, pytest (its wheels unpacked as purenn's) runs PYODIDE_SUITE's files with the
 plugin tests/pyodide/in_pyodide.py: a test that starts a process is skipped, saying so (Pyodide
 has none), and a few long trainings are left out by name, with their reasons; the rest must
-pass.  node runs with a larger stack (NODE_STACK_KB): with V8's default (984 KB), Pyodide 0.29's
-JSON decoder overflows the JavaScript stack on a model file nested 20,000 deep -- a fatal error
-of the whole runtime -- before Python's recursion guard raises the RecursionError purenn reports
-(test_network2.py's bad model files).
+pass.  node runs with V8's default stack (984 KB): Pyodide 0.29's JSON decoder overflowed it on a
+model file nested 20,000 deep, a fatal error of the whole runtime, before Python's recursion guard
+raised; purenn.files.modelfile now refuses nesting past MAX_DEPTH before it parses.
 """
 
 import importlib.util
@@ -43,7 +42,6 @@ from purenn.backends import core_status
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 RUN_MJS = os.path.join(HERE, "pyodide", "run.mjs")
-NODE_STACK_KB = 4000  # within the 8 MB main-thread stack Linux gives
 
 #: The test files run under Pyodide's pytest (see the module docstring); tests/pyodide/in_pyodide.py
 #: skips what starts a process and names the long trainings left out.  test_checkpoint.py is
@@ -106,7 +104,7 @@ def wheel(tmp_path_factory):
 def run_in_pyodide(pyodide, arguments, timeout=900):
     """node run.mjs PYODIDE ARGUMENTS...: (status, stdout, stderr, seconds)."""
     started = time.perf_counter()
-    done = subprocess.run(["node", "--stack-size={}".format(NODE_STACK_KB), RUN_MJS, pyodide] + arguments,
+    done = subprocess.run(["node", RUN_MJS, pyodide] + arguments,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=timeout)
     return done.returncode, done.stdout, done.stderr, time.perf_counter() - started
 
