@@ -9,9 +9,12 @@ The exhaustive cases -- long trainings on the pure-Python reference, which
 the bit-for-bit tests already tie to the fast backends -- are marked
 `exhaustive` (or `exhaustive_on_reference`, for a test's reference run
 only) and skipped unless pytest is given --exhaustive or
-PURENN_EXHAUSTIVE=1 is set.  CI runs them.
+PURENN_EXHAUSTIVE=1 is set.  CI runs them, shared between its two pure-Python
+suites: `--exhaustive-part K/N` runs the K-th of every N exhaustive cases (in
+the order collected, counting from 1) and skips the others, saying so.
 """
 
+import argparse
 import os
 
 import pytest
@@ -26,6 +29,15 @@ def _require_c():
 
 def pytest_addoption(parser):
     parser.addoption("--exhaustive", action="store_true", help="also run the tests marked exhaustive")
+    parser.addoption("--exhaustive-part", metavar="K/N", default=None, type=_part,
+                     help="with --exhaustive: run only the K-th of every N exhaustive cases")
+
+
+def _part(text):
+    k, _, n = text.partition("/")
+    if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+        raise argparse.ArgumentTypeError("{!r} is not K/N with 1 <= K <= N".format(text))
+    return int(k), int(n)
 
 
 def pytest_configure(config):
@@ -38,22 +50,39 @@ def _exhaustive(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    if _exhaustive(config):
+    part = config.getoption("--exhaustive-part")
+    if _exhaustive(config) and part is None:
         return
-    skip = pytest.mark.skip(reason="exhaustive: run with --exhaustive or PURENN_EXHAUSTIVE=1")
-    for item in items:
-        on_reference = (item.get_closest_marker("exhaustive_on_reference") is not None
-                        and getattr(item, "callspec", None) is not None
-                        and item.callspec.params.get("backend") == "reference")
-        if item.get_closest_marker("exhaustive") is not None or on_reference:
-            item.add_marker(skip)
+    if _exhaustive(config):
+        k, n = part
+        reason = "exhaustive: part {} of {} runs here, this case in another part".format(k, n)
+    else:
+        k, n, reason = None, None, "exhaustive: run with --exhaustive or PURENN_EXHAUSTIVE=1"
+    exhaustive = [item for item in items if _is_exhaustive(item)]
+    for i, item in enumerate(exhaustive):
+        if k is None or i % n != k - 1:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def _is_exhaustive(item):
+    on_reference = (item.get_closest_marker("exhaustive_on_reference") is not None
+                    and getattr(item, "callspec", None) is not None
+                    and item.callspec.params.get("backend") == "reference")
+    return item.get_closest_marker("exhaustive") is not None or on_reference
 
 
 def pytest_report_header(config):
     built, detail = core_status()
     return "purenn C core: {} ({}){}; exhaustive cases {}".format(
         "built" if built else "NOT built", detail, "; required" if _require_c() else "",
-        "included" if _exhaustive(config) else "skipped (--exhaustive runs them)")
+        _exhaustive_header(config))
+
+
+def _exhaustive_header(config):
+    if not _exhaustive(config):
+        return "skipped (--exhaustive runs them)"
+    part = config.getoption("--exhaustive-part")
+    return "included" if part is None else "part {} of {} included".format(*part)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -183,7 +183,7 @@ def test_a_damaged_conv_model_is_one_line_naming_the_file_and_field(conv_model, 
 
 RUN = ["train3", "--layers", "conv:2x5x5,relu; fc:10,relu,dropout:0.3; softmax", "--epochs", "2", "--seed", "5",
        "--shuffle", "--eta", "0.1", "--lmbda", "0.1", "--quiet", "--backend", FAST]
-RUN += ["--train-limit", "12000", "--test-limit", "100"] if FAST == "c" else ["--train-limit", "2010",
+RUN += ["--train-limit", "12000", "--test-limit", "100"] if FAST == "c" else ["--train-limit", "1010",
                                                                               "--test-limit", "20"]
 
 

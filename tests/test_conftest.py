@@ -1,0 +1,65 @@
+"""The suite's own options (tests/conftest.py): --exhaustive runs the cases
+marked exhaustive, and --exhaustive-part K/N runs the K-th of every N of them,
+so that CI's two pure-Python suites share the long ones (.ci/run)."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import purenn
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+CASES = '''
+import pytest
+
+@pytest.mark.exhaustive
+@pytest.mark.parametrize("i", range(5))
+def test_long(i):
+    print("ran long", i)
+
+def test_short():
+    pass
+'''
+
+
+def _pytest(tmp_path, *options):
+    shutil.copy(os.path.join(HERE, "conftest.py"), str(tmp_path / "conftest.py"))
+    (tmp_path / "test_cases.py").write_text(CASES)
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(purenn.__file__)))
+    env.pop("PURENN_EXHAUSTIVE", None)
+    done = subprocess.run([sys.executable, "-m", "pytest", str(tmp_path), "-p", "no:cacheprovider", "-q", "-rs", "-s"]
+                          + list(options), cwd=str(tmp_path), env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+    return done.returncode, done.stdout, done.stderr
+
+
+def _ran(out):
+    return sorted(int(i) for i in re.findall(r"ran long (\d)", out))
+
+
+def test_exhaustive_cases_skip_unless_asked_for(tmp_path):
+    status, out, _ = _pytest(tmp_path)
+    assert status == 0 and _ran(out) == [] and "1 passed, 5 skipped" in out
+    assert "exhaustive: run with --exhaustive" in out
+    status, out, _ = _pytest(tmp_path, "--exhaustive")
+    assert status == 0 and _ran(out) == [0, 1, 2, 3, 4] and "6 passed" in out
+
+
+def test_the_parts_share_the_exhaustive_cases_and_together_run_each_once(tmp_path):
+    runs = []
+    for part in ("1/2", "2/2"):
+        status, out, _ = _pytest(tmp_path, "--exhaustive", "--exhaustive-part", part)
+        assert status == 0 and "part {} of 2 runs here".format(part[0]) in out
+        runs.append(_ran(out))
+    assert runs == [[0, 2, 4], [1, 3]]
+    status, out, _ = _pytest(tmp_path, "--exhaustive", "--exhaustive-part", "1/1")
+    assert _ran(out) == [0, 1, 2, 3, 4]
+
+
+def test_a_bad_part_is_a_usage_error(tmp_path):
+    for bad in ("0/2", "3/2", "1", "a/b"):
+        status, out, err = _pytest(tmp_path, "--exhaustive", "--exhaustive-part", bad)
+        assert status == 4 and "argument --exhaustive-part: {!r} is not K/N".format(bad) in err and _ran(out) == [], (bad, err)
