@@ -318,6 +318,21 @@ def test_one_run_at_a_time_and_it_stops_when_asked(app):
     assert post_json(app, "/api/learn/stop", {})[1] == {"stopping": False}
 
 
+def test_a_run_whose_result_cannot_be_kept_fails_and_the_next_one_may_start(app, monkeypatch):
+    def refuse(net, settings):
+        raise OSError("no room for the model")
+    monkeypatch.setattr(app.learning, "on_done", refuse)
+    settings = {"hidden": [5], "epochs": 1, "images": 100}
+    assert post_json(app, "/api/learn", settings)[0] == 200
+    end = wait_for(app, ("failed",))
+    assert end["message"] == "OSError: no room for the model"
+    app.learning.join(10)
+    assert post_json(app, "/api/learn/stop", {})[1] == {"stopping": False}
+    monkeypatch.undo()
+    assert post_json(app, "/api/learn", settings)[0] == 200  # not "learning already"
+    assert wait_for(app)["state"] == "done"
+
+
 def test_a_run_stops_at_its_time_limit(app, monkeypatch):
     monkeypatch.setattr(learn_module, "MAX_SECONDS", 0.3)
     post_json(app, "/api/learn", {"hidden": [100, 100], "epochs": 30, "images": 2000})

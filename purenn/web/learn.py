@@ -120,6 +120,18 @@ class Learning:
             self._status.update(changes)
 
     def _run(self, settings):
+        """The thread: _learn, and whatever happens the run ends in a state other than "running"
+        (stop and start go by that state), e.g. "failed" when on_done raises."""
+        try:
+            self._learn(settings)
+        except Exception as e:  # noqa: BLE001 -- the page must hear of it; the server goes on
+            self._set(state="failed", message="{}: {}".format(type(e).__name__, e))
+        finally:
+            with self._lock:
+                if self._status["state"] == "running":
+                    self._status.update(state="failed", message="the run ended without a result")
+
+    def _learn(self, settings):
         sizes = [784] + settings["hidden"] + [10]
         started = time.process_time()
         deadline = time.monotonic() + MAX_SECONDS
