@@ -92,6 +92,8 @@ def nested_too_deeply(text, limit=MAX_DEPTH):
     """True if the JSON text `text` opens more than `limit` arrays and objects
     inside one another (brackets in strings do not count).  A scan of the
     brackets, quotes and backslashes only: a tenth of a second for 35 MB."""
+    if text.count("[") + text.count("{") <= limit:  # no deeper than all there are: a quick answer
+        return False
     depth, in_string, skip = 0, False, -1
     for found in _JSON_SPECIAL.finditer(text):
         i = found.start()
