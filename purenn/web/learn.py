@@ -121,7 +121,7 @@ class Learning:
 
     def _run(self, settings):
         """The thread: _learn, and whatever happens the run ends in a state other than "running"
-        (stop and start go by that state), e.g. "failed" when on_done raises."""
+        (stop and start go by that state): any other exception, in training or in on_done, is "failed"."""
         try:
             self._learn(settings)
         except Exception as e:  # noqa: BLE001 -- the page must hear of it; the server goes on
@@ -162,9 +162,6 @@ class Learning:
             state, message = "stopped", why[0] if why else "stopped"
         except PurennError as e:  # e.g. the weights became NaN: a too-large eta
             self._set(state="failed", message=str(e))
-            return
-        except Exception as e:  # noqa: BLE001 -- the page must hear of it; the server goes on
-            self._set(state="failed", message="{}: {}".format(type(e).__name__, e))
             return
         seconds = time.process_time() - started
         epochs = len(self.status()["epochs"])
