@@ -9,8 +9,8 @@ The exhaustive cases -- long trainings on the pure-Python reference, which
 the bit-for-bit tests already tie to the fast backends -- are marked
 `exhaustive` (or `exhaustive_on_reference`, for a test's reference run
 only) and skipped unless pytest is given --exhaustive or
-PURENN_EXHAUSTIVE=1 is set.  CI runs them, shared between its two pure-Python
-suites: `--exhaustive-part K/N` runs the K-th of every N exhaustive cases (in
+PURENN_EXHAUSTIVE=1 is set.  CI runs them, shared between its CPython 3.8
+and PyPy suites: `--exhaustive-part K/N` runs the K-th of every N exhaustive cases (in
 the order collected, counting from 1) and skips the others, saying so.
 """
 

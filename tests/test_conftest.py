@@ -1,6 +1,6 @@
 """The suite's own options (tests/conftest.py): --exhaustive runs the cases
 marked exhaustive, and --exhaustive-part K/N runs the K-th of every N of them,
-so that CI's two pure-Python suites share the long ones (.ci/run)."""
+so that two of CI's suites (pure CPython 3.8, PyPy) share the long ones (.ci/run)."""
 
 import os
 import re

@@ -152,8 +152,12 @@ TINY = {"overfitting": {"epochs": 3, "images": 100, "evaluation": 100},
 
 
 def _tiny(name, data, backend="python"):
-    figure = FIGURES[name]
-    return figure.run(figure.settings(quick=True, **TINY[name]), data, None, backend)
+    """The smaller run, once per module: without the C core the SVG test draws it too."""
+    key = (name, "tiny", backend)
+    if key not in _RESULTS:
+        figure = FIGURES[name]
+        _RESULTS[key] = figure.run(figure.settings(quick=True, **TINY[name]), data, None, backend)
+    return _RESULTS[key]
 
 
 @pytest.mark.parametrize("name", sorted(FIGURES))
