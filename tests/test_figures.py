@@ -44,11 +44,13 @@ def c_core():
 _RESULTS = {}
 
 
-def quick(name, data, backend):
-    key = (name, backend)
+def quick(name, data, backend, **knobs):
+    """A figure's --quick run (with `knobs` overriding its settings), once per module:
+    tests that look at the same run share it."""
+    key = (name, backend, repr(sorted(knobs.items())))  # knobs may hold lists
     if key not in _RESULTS:
         figure = FIGURES[name]
-        _RESULTS[key] = figure.run(figure.settings(quick=True), data, None, backend)
+        _RESULTS[key] = figure.run(figure.settings(quick=True, **knobs), data, None, backend)
     return _RESULTS[key]
 
 
@@ -152,12 +154,8 @@ TINY = {"overfitting": {"epochs": 3, "images": 100, "evaluation": 100},
 
 
 def _tiny(name, data, backend="python"):
-    """The smaller run, once per module: without the C core the SVG test draws it too."""
-    key = (name, "tiny", backend)
-    if key not in _RESULTS:
-        figure = FIGURES[name]
-        _RESULTS[key] = figure.run(figure.settings(quick=True, **TINY[name]), data, None, backend)
-    return _RESULTS[key]
+    """The smaller run (without the C core the SVG test draws it too)."""
+    return quick(name, data, backend, **TINY[name])
 
 
 @pytest.mark.parametrize("name", sorted(FIGURES))
