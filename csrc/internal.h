@@ -32,13 +32,22 @@ enum { PN3_LINEAR = 0, PN3_RELU = 1, PN3_SIGMOID = 2, PN3_TANH = 3 };
 #define WIDE __attribute__((target_clones("avx2", "default")))
 #else
 #define WIDE
-/* Kernels of kernels.c that only the core's .c files call (the others are in purenn.h). */
-/* Twin of linalg.dot for each output: z (n_out) = w a without b, given wT (n_in x n_out)
- * and a's nz/m from pn_nonzeros. */
-void pn_weighted_sums(const double *wT, const double *a, const int64_t *nz, int64_t m, int64_t n_out, double *z);
-/* Twin of network2.softmax: a (n) from z (n); a may be z. */
-void pn_softmax(const double *z, double *a, int64_t n);
+#endif
 
+/* pn_v4: four doubles side by side (GCC's and Clang's vector extension), each lane
+ * computed as a double alone -- the blocked kernels hold independent outputs in
+ * its lanes, never the terms of one sum.  PN_SHUFFLE picks lanes of two of them
+ * (indices 0-3 from a, 4-7 from b): it moves values and rounds nothing.  CI also
+ * builds the core without them (PURENN_NO_VECTORS), on the plain loops alone. */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(PURENN_NO_VECTORS)
+#define PN_VECTORS 1
+typedef double pn_v4 __attribute__((vector_size(32)));
+#if defined(__clang__) || __GNUC__ >= 12
+#define PN_SHUFFLE(a, b, i, j, k, l) __builtin_shufflevector(a, b, i, j, k, l)
+#else
+typedef int64_t pn_v4i __attribute__((vector_size(32)));
+#define PN_SHUFFLE(a, b, i, j, k, l) __builtin_shuffle(a, b, (pn_v4i){i, j, k, l})
+#endif
 #endif
 
 /* Kernels of kernels.c that only the core's .c files call (the others are in purenn.h). */

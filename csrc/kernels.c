@@ -105,13 +105,58 @@ void pn_softmax(const double *z, double *a, int64_t n)
     }
 }
 
-void pn_transpose_times(const double *wT, const double *delta, int64_t n_out, int64_t n_in,
-                        double *out)
+#ifdef PN_VECTORS
+/* pn_transpose_times for the 16 outputs out[0..15] (rows wT[0..15] of n_out): four
+ * rows at a time, read four weights along each and turned (in registers) into
+ * four columns, so that each lane of acc[g] is one output's sum, its terms added
+ * j = 0, 1, ... as the plain loop adds them -- four chains of four lanes. */
+static inline __attribute__((always_inline)) void transpose_times16(const double *restrict wT,
+                                                                    const double *restrict delta,
+                                                                    int64_t n_out, double *restrict out)
+{
+    pn_v4 acc[4] = {{0.0, 0.0, 0.0, 0.0}, {0.0, 0.0, 0.0, 0.0}, {0.0, 0.0, 0.0, 0.0}, {0.0, 0.0, 0.0, 0.0}};
+    int64_t j = 0;
+    for (; j + 4 <= n_out; j += 4) {
+        pn_v4 d0 = {delta[j], delta[j], delta[j], delta[j]}, d1 = {delta[j + 1], delta[j + 1], delta[j + 1], delta[j + 1]};
+        pn_v4 d2 = {delta[j + 2], delta[j + 2], delta[j + 2], delta[j + 2]};
+        pn_v4 d3 = {delta[j + 3], delta[j + 3], delta[j + 3], delta[j + 3]};
+        for (int g = 0; g < 4; g++) {
+            const double *r = wT + 4 * g * n_out + j;
+            pn_v4 a0, a1, a2, a3;  /* rows 4g .. 4g+3, weights j .. j+3 */
+            memcpy(&a0, r, sizeof a0), memcpy(&a1, r + n_out, sizeof a1);
+            memcpy(&a2, r + 2 * n_out, sizeof a2), memcpy(&a3, r + 3 * n_out, sizeof a3);
+            pn_v4 t0 = PN_SHUFFLE(a0, a1, 0, 4, 2, 6), t1 = PN_SHUFFLE(a0, a1, 1, 5, 3, 7);
+            pn_v4 t2 = PN_SHUFFLE(a2, a3, 0, 4, 2, 6), t3 = PN_SHUFFLE(a2, a3, 1, 5, 3, 7);
+            acc[g] = acc[g] + PN_SHUFFLE(t0, t2, 0, 1, 4, 5) * d0;  /* column j */
+            acc[g] = acc[g] + PN_SHUFFLE(t1, t3, 0, 1, 4, 5) * d1;  /* column j + 1 */
+            acc[g] = acc[g] + PN_SHUFFLE(t0, t2, 2, 3, 6, 7) * d2;
+            acc[g] = acc[g] + PN_SHUFFLE(t1, t3, 2, 3, 6, 7) * d3;
+        }
+    }
+    for (; j < n_out; j++) {
+        pn_v4 d = {delta[j], delta[j], delta[j], delta[j]};
+        for (int g = 0; g < 4; g++) {
+            const double *r = wT + 4 * g * n_out + j;
+            pn_v4 column = {r[0], r[n_out], r[2 * n_out], r[3 * n_out]};
+            acc[g] = acc[g] + column * d;
+        }
+    }
+    memcpy(out, acc, sizeof acc);
+}
+#endif
+
+WIDE void pn_transpose_times(const double *restrict wT, const double *restrict delta, int64_t n_out, int64_t n_in,
+                             double *restrict out)
 {
     /* Twin of linalg.transpose_times: out[k] = sum over j = 0, 1, ... of w[j][k] * delta[j].
-     * Four outputs k at a time, each its own sum in that order: four chains of
-     * additions that the processor runs side by side. */
+     * Sixteen outputs k at a time (transpose_times16), then four, each its own
+     * sum in that order: chains of additions that the processor runs side by side. */
     int64_t k = 0;
+#ifdef PN_VECTORS
+    for (; k + 16 <= n_in; k += 16) {
+        transpose_times16(wT + k * n_out, delta, n_out, out + k);
+    }
+#endif
     for (; k + 4 <= n_in; k += 4) {
         const double *w0 = wT + k * n_out, *w1 = w0 + n_out, *w2 = w1 + n_out, *w3 = w2 + n_out;
         double t0 = 0.0, t1 = 0.0, t2 = 0.0, t3 = 0.0;

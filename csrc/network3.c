@@ -7,8 +7,14 @@
  * in the same order (purenn.h says more).  What differs is only where the
  * work is done, never the order of one sum:
  *
- *   phase A, per example (threads take examples): the forward pass, and the
- *     backward pass of dC/dz (delta) down the layers -- each example's own;
+ *   phase A, layer by layer, a barrier between the stages: the conv-pool
+ *     layers forward per example (threads take examples); a dense layer's
+ *     weighted inputs for every example of the mini-batch (threads take
+ *     outputs j, the examples in groups so that each block of wT is read
+ *     once per group); then backward dC/dz (delta) down the layers -- a
+ *     dense layer's delta below for every example (threads take inputs k),
+ *     a conv-pool layer's per example.  Each number is still one example's
+ *     own sum, added in the reference's order;
  *   phase B, per parameter (threads take filters and input rows): each
  *     weight's dC/dw, its terms added over the examples in order and, within
  *     an example, over the pools in order -- the order in which the
@@ -143,19 +149,18 @@ static void patches3(const layer3 *L, const double *x, double *cols)
  * weights are all finite come here (convolve3). */
 #define KB3 4
 #define FB3 8
-#if (defined(__GNUC__) || defined(__clang__)) && !defined(PURENN_NO_VECTORS)  /* CI builds it without too */
-typedef double v4d3 __attribute__((vector_size(32)));  /* four lanes, each computed as a double alone */
+#ifdef PN_VECTORS  /* internal.h's pn_v4; CI builds the core without it too */
 
 static inline __attribute__((always_inline)) void convolve_block3(const double *restrict x,
                                                                   const double *restrict wFT, int64_t Q,
                                                                   int64_t F, int64_t f, double *restrict out)
 {
-    v4d3 t0a = {0.0, 0.0, 0.0, 0.0}, t0b = t0a, t1a = t0a, t1b = t0a, t2a = t0a, t2b = t0a, t3a = t0a, t3b = t0a;
+    pn_v4 t0a = {0.0, 0.0, 0.0, 0.0}, t0b = t0a, t1a = t0a, t1b = t0a, t2a = t0a, t2b = t0a, t3a = t0a, t3b = t0a;
     for (int64_t q = 0; q < Q; q++) {
-        v4d3 wa, wb;
+        pn_v4 wa, wb;
         memcpy(&wa, wFT + q * F + f, sizeof wa), memcpy(&wb, wFT + q * F + f + 4, sizeof wb);
         double x0 = x[q], x1 = x[Q + q], x2 = x[2 * Q + q], x3 = x[3 * Q + q];
-        v4d3 b0 = {x0, x0, x0, x0}, b1 = {x1, x1, x1, x1}, b2 = {x2, x2, x2, x2}, b3 = {x3, x3, x3, x3};
+        pn_v4 b0 = {x0, x0, x0, x0}, b1 = {x1, x1, x1, x1}, b2 = {x2, x2, x2, x2}, b3 = {x3, x3, x3, x3};
         t0a += b0 * wa, t0b += b0 * wb;
         t1a += b1 * wa, t1b += b1 * wb;
         t2a += b2 * wa, t2b += b2 * wb;
@@ -172,12 +177,12 @@ static inline __attribute__((always_inline)) void convolve_block4_3(const double
                                                                     const double *restrict wFT, int64_t Q,
                                                                     int64_t F, int64_t f, double *restrict out)
 {
-    v4d3 t0 = {0.0, 0.0, 0.0, 0.0}, t1 = t0, t2 = t0, t3 = t0;
+    pn_v4 t0 = {0.0, 0.0, 0.0, 0.0}, t1 = t0, t2 = t0, t3 = t0;
     for (int64_t q = 0; q < Q; q++) {
-        v4d3 w;
+        pn_v4 w;
         memcpy(&w, wFT + q * F + f, sizeof w);
         double x0 = x[q], x1 = x[Q + q], x2 = x[2 * Q + q], x3 = x[3 * Q + q];
-        v4d3 b0 = {x0, x0, x0, x0}, b1 = {x1, x1, x1, x1}, b2 = {x2, x2, x2, x2}, b3 = {x3, x3, x3, x3};
+        pn_v4 b0 = {x0, x0, x0, x0}, b1 = {x1, x1, x1, x1}, b2 = {x2, x2, x2, x2}, b3 = {x3, x3, x3, x3};
         t0 += b0 * w, t1 += b1 * w, t2 += b2 * w, t3 += b3 * w;
     }
     memcpy(out + f, &t0, sizeof t0), memcpy(out + F + f, &t1, sizeof t1);
@@ -348,12 +353,10 @@ static void dense_activate3(const layer3 *L, slot3 *s)
     }
 }
 
-/* Twin of network3._DenseLayer.forward (with FullyConnectedLayer.activate or
- * SoftmaxLayer.activate): mask (n_in bytes) or NULL. */
-static void dense_forward(const layer3 *L, const double *params, const double *in, const uint8_t *mask,
-                          slot3 *s)
+/* Twin of network3._DenseLayer.forward's input, for one example: after dropout when
+ * mask (n_in bytes) is given, the book's inpt * mask; and its non-zero entries. */
+static void dense_prepare3(const layer3 *L, const double *in, const uint8_t *mask, slot3 *s)
 {
-    const double *wT = params + L->offset, *b = wT + L->n_w;
     if (mask != NULL) {
         for (int64_t k = 0; k < L->n_in; k++) {
             s->kept[k] = mask[k] ? in[k] : 0.0;  /* the book's inpt * mask */
@@ -362,8 +365,6 @@ static void dense_forward(const layer3 *L, const double *params, const double *i
     }
     s->in = in;
     s->m = pn_nonzeros(in, L->n_in, s->nz);
-    pn_weighted_inputs(wT, in, s->nz, s->m, b, L->n_out, s->z);
-    dense_activate3(L, s);
 }
 
 /* Twin of network3._DenseLayer.feedforward: activate((1 - p_dropout) * (w . a) + b). */
@@ -693,52 +694,153 @@ int pn3_feedforward(const pn_net3 *net, const double *params, const double *X, c
     return 0;
 }
 
-/* ---- training: phase A, one example's forward and backward pass ---------------- */
+/* ---- training: phase A, layer by layer over the mini-batch's examples --------- */
 
-/* Twin of network3.Network.backprop, up to the parameters' gradients: each layer's
- * delta (dC/dz) in P's slots and the example's cost (twin of
- * network3.SoftmaxLayer.cost).  mask: this example's masks (mask_count bytes) or NULL. */
-static void backprop3(net3 *N, pass3 *P, const double *params, const double *x, int64_t y, const uint8_t *mask)
+/* Phase A is network3.Network.backprop for every example of the mini-batch, done a
+ * layer at a time so that a dense layer's weights are read from memory once per
+ * mini-batch, not once per example: a conv-pool layer's work is split among the
+ * threads by examples, a dense layer's weighted inputs by outputs j, its
+ * dC/d(input) by inputs k.  Each number is still computed by the operations, in
+ * the order, of the reference's backprop of its example alone. */
+
+/* Twins of network3.SoftmaxLayer.output_delta (a - e_y) and network3.SoftmaxLayer.cost. */
+static void output_delta3(net3 *N, pass3 *P, int64_t y)
 {
     int64_t last = N->n_layers - 1;
-    const double *a = x;
-    for (int64_t l = 0; l <= last; l++) {
-        const layer3 *L = &N->L[l];
-        if (L->kind == PN3_CONV) {
-            conv_forward(L, params, a, &P->S[l], P);
-        } else {
-            dense_forward(L, params, a, mask != NULL && L->mask_at >= 0 ? mask + L->mask_at : NULL, &P->S[l]);
-        }
-        a = P->S[l].a;
-    }
-    /* Twin of network3.SoftmaxLayer.output_delta: a - e_y */
+    const double *a = P->S[last].a;
     for (int64_t j = 0; j < N->L[last].n_out; j++) {
         P->S[last].delta[j] = a[j] - (j == y ? 1.0 : 0.0);
     }
-    for (int64_t l = last; l > 0; l--) {
-        const layer3 *L = &N->L[l];
-        const slot3 *s = &P->S[l];
-        double *grad = P->grad;
-        if (L->kind == PN3_CONV) {
-            convolve_backward_input3(L, s, P->conv, grad);  /* twin of network3.ConvPoolLayer.backward's grad_in */
-        } else {
-            /* Twin of network3._DenseLayer.backward's grad_in */
-            pn_transpose_times(params + L->offset, s->delta, L->n_out, L->n_in, grad);
-            if (mask != NULL && L->mask_at >= 0) {
-                const uint8_t *m = mask + L->mask_at;
-                for (int64_t k = 0; k < L->n_in; k++) {
-                    grad[k] = m[k] ? grad[k] : 0.0;
-                }
-            }
+    P->cost = a[y] > 1e-300 ? -pn_log(a[y]) : -pn_log(1e-300);
+}
+
+/* The forward pass's per-example part, for thread t's examples of mini-batch mb:
+ * layer l - 1's activation if it is dense (dense_sums3 gave its z), the conv-pool
+ * layers from l on, then the next dense layer's input (dense_prepare3) -- or,
+ * past the last layer, the output's delta and the cost.  Returns that dense
+ * layer's index (n_layers when there is none). */
+static int64_t forward_examples3(job3 *J, int64_t mb, int64_t t, int64_t l)
+{
+    net3 *N = J->N;
+    int64_t next = l, last = N->n_layers - 1;
+    while (next <= last && N->L[next].kind == PN3_CONV) {
+        next++;
+    }
+    for (int64_t e = t; e < J->batch; e += J->T) {
+        pass3 *P = &N->P[e];
+        int64_t row = J->order[mb * J->batch + e];
+        const uint8_t *mask = J->masks == NULL ? NULL : J->masks + (mb * J->batch + e) * N->mask_count;
+        if (l > 0 && N->L[l - 1].kind != PN3_CONV) {
+            dense_activate3(&N->L[l - 1], &P->S[l - 1]);
         }
-        /* Twins of network3.FullyConnectedLayer.delta and network3.ConvPoolLayer.delta: grad * f'(z) */
-        const layer3 *B = &N->L[l - 1];
-        slot3 *t = &P->S[l - 1];
-        for (int64_t i = 0; i < B->n_out; i++) {
-            t->delta[i] = grad[i] * prime3(B->act, t->z[i], t->a[i]);
+        const double *a = l == 0 ? input3(J, P, row) : P->S[l - 1].a;
+        for (int64_t c = l; c < next; c++) {
+            conv_forward(&N->L[c], J->params, a, &P->S[c], P);
+            a = P->S[c].a;
+        }
+        if (next <= last) {
+            const layer3 *D = &N->L[next];
+            dense_prepare3(D, a, mask != NULL && D->mask_at >= 0 ? mask + D->mask_at : NULL, &P->S[next]);
+        } else {
+            output_delta3(N, P, J->Y[row]);
         }
     }
-    P->cost = a[y] > 1e-300 ? -pn_log(a[y]) : -pn_log(1e-300);
+    return next;
+}
+
+#define GROUP3 16         /* examples that one pass over a dense layer's weights serves */
+#define BLOCK_BYTES3 24576 /* a block of weight rows, kept in the L1 cache while those examples use it */
+
+/* Twin of network3._DenseLayer.forward's weighted inputs (linalg.weighted_inputs:
+ * z[j] = dot(w_j, inpt) + b[j]) for outputs j0 .. j1 - 1 of layer l, for every
+ * example of the mini-batch: each z[j] the sum over that example's non-zero
+ * inputs k ascending (as pn_weighted_inputs adds it), then + b[j].  The rows of
+ * wT are taken a block at a time, and each block serves GROUP3 examples. */
+WIDE static void dense_sums3(net3 *N, const double *params, int64_t l, int64_t batch, int64_t j0, int64_t j1)
+{
+    const layer3 *L = &N->L[l];
+    const double *wT = params + L->offset, *b = wT + L->n_w;
+    int64_t n_out = L->n_out, rows = j1 > j0 ? BLOCK_BYTES3 / ((j1 - j0) * (int64_t)sizeof(double)) : 1;
+    rows = rows < 1 ? 1 : rows;
+    for (int64_t e0 = 0; e0 < batch; e0 += GROUP3) {
+        int64_t e1 = e0 + GROUP3 < batch ? e0 + GROUP3 : batch, cursor[GROUP3];
+        for (int64_t e = e0; e < e1; e++) {
+            double *z = N->P[e].S[l].z;
+            for (int64_t j = j0; j < j1; j++) {
+                z[j] = 0.0;
+            }
+            cursor[e - e0] = 0;
+        }
+        for (int64_t k0 = 0; k0 < L->n_in; k0 += rows) {
+            for (int64_t e = e0; e < e1; e++) {
+                const slot3 *s = &N->P[e].S[l];
+                double *restrict z = s->z;
+                int64_t u = cursor[e - e0];
+                for (; u < s->m && s->nz[u] < k0 + rows; u++) {
+                    const double *restrict wT_k = wT + s->nz[u] * n_out;
+                    double a_k = s->in[s->nz[u]];
+                    for (int64_t j = j0; j < j1; j++) {
+                        z[j] += wT_k[j] * a_k;
+                    }
+                }
+                cursor[e - e0] = u;
+            }
+        }
+        for (int64_t e = e0; e < e1; e++) {
+            double *z = N->P[e].S[l].z;
+            for (int64_t j = j0; j < j1; j++) {
+                z[j] = z[j] + b[j];
+            }
+        }
+    }
+}
+
+/* Twins of network3.FullyConnectedLayer.delta and network3.ConvPoolLayer.delta for
+ * the outputs i0 .. i1 - 1 of layer B (slot t): grad * f'(z). */
+static void delta_below3(const layer3 *B, slot3 *t, const double *grad, int64_t i0, int64_t i1)
+{
+    for (int64_t i = i0; i < i1; i++) {
+        t->delta[i] = grad[i] * prime3(B->act, t->z[i], t->a[i]);
+    }
+}
+
+/* The backward pass at layer l > 0: dC/d(its input), each example's in its pass's
+ * grad, and from it layer l - 1's delta.  A conv-pool layer: thread t's examples;
+ * a dense layer: thread t's share of the inputs k, for every example, sixteen
+ * rows of wT at a time. */
+static void backward_layer3(job3 *J, int64_t mb, int64_t t, int64_t l)
+{
+    net3 *N = J->N;
+    const layer3 *L = &N->L[l], *B = &N->L[l - 1];
+    if (L->kind == PN3_CONV) {
+        for (int64_t e = t; e < J->batch; e += J->T) {
+            pass3 *P = &N->P[e];
+            convolve_backward_input3(L, &P->S[l], P->conv, P->grad);  /* twin of network3.ConvPoolLayer.backward's grad_in */
+            delta_below3(B, &P->S[l - 1], P->grad, 0, B->n_out);
+        }
+        return;
+    }
+    int64_t k0, k1;
+    share3(L->n_in, t, J->T, &k0, &k1);
+    const double *wT = J->params + L->offset;
+    for (int64_t kb = k0; kb < k1; kb += 16) {
+        int64_t rows = k1 - kb < 16 ? k1 - kb : 16;
+        for (int64_t e = 0; e < J->batch; e++) {
+            pass3 *P = &N->P[e];
+            /* Twin of network3._DenseLayer.backward's grad_in, rows kb .. kb + rows - 1 */
+            pn_transpose_times(wT + kb * L->n_out, P->S[l].delta, L->n_out, rows, P->grad + kb);
+        }
+    }
+    for (int64_t e = 0; e < J->batch; e++) {
+        pass3 *P = &N->P[e];
+        if (J->masks != NULL && L->mask_at >= 0) {
+            const uint8_t *m = J->masks + (mb * J->batch + e) * N->mask_count + L->mask_at;
+            for (int64_t k = k0; k < k1; k++) {
+                P->grad[k] = m[k] ? P->grad[k] : 0.0;
+            }
+        }
+        delta_below3(B, &P->S[l - 1], P->grad, k0, k1);
+    }
 }
 
 /* Twin of network3.Network._l2_term: 0.5 * lmbda * (every weight squared, in the
@@ -860,21 +962,31 @@ WIDE static void dense_step3(job3 *J, int64_t l, int64_t k0, int64_t k1, int64_t
 }
 
 /* Twins of network3.Network.update_mini_batch and network3.Network.gradient, for
- * thread t: per mini-batch, its examples (phase A), then its share of every
- * layer's parameters (phase B). */
+ * thread t: per mini-batch, its share of each layer's forward and backward pass
+ * (phase A), then its share of every layer's parameters (phase B). */
 static void train_job3(job3 *J, int64_t t)
 {
     net3 *N = J->N;
     for (int64_t mb = 0; mb < J->n_batches; mb++) {
-        for (int64_t e = t; e < J->batch; e += J->T) {
-            int64_t row = J->order[mb * J->batch + e];
-            backprop3(N, &N->P[e], J->params, input3(J, &N->P[e], row), J->Y[row],
-                      J->masks == NULL ? NULL : J->masks + (mb * J->batch + e) * N->mask_count);
+        for (int64_t l = 0;;) {  /* forward: the examples' part, then a dense layer's weighted inputs */
+            int64_t d = forward_examples3(J, mb, t, l);
+            barrier_wait3(&J->barrier);
+            if (d >= N->n_layers) {
+                break;
+            }
+            int64_t j0, j1;
+            share3(N->L[d].n_out, t, J->T, &j0, &j1);
+            dense_sums3(N, J->params, d, J->batch, j0, j1);
+            barrier_wait3(&J->barrier);
+            l = d + 1;
         }
         if (t == 0 && J->costs != NULL) {  /* the weights before this step */
             J->costs[mb] = l2_term3(N, J->params, J->lmbda, J->num_training_batches);
         }
-        barrier_wait3(&J->barrier);
+        for (int64_t l = N->n_layers - 1; l > 0; l--) {  /* backward: the deltas down the layers */
+            backward_layer3(J, mb, t, l);
+            barrier_wait3(&J->barrier);
+        }
         for (int64_t l = 0; l < N->n_layers; l++) {
             int64_t lo, hi, j0, j1;
             if (N->L[l].kind == PN3_CONV) {
