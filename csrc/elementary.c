@@ -51,6 +51,20 @@ static const double TANH_FAR[18] = {
     -0x1.b8556f5798d79p-11, 0x1.9c0b4f74a1385p-14, 0x1.35f6ce8280c45p-13,
     -0x1.e698a06638891p-14, 0x1.0c775a6feab36p-15, 0x1.1a45e1440c3bep-17};
 
+/* ldexp(y, k): for -1022 <= k <= 1023 a product with 2^k, built from its bits --
+ * one correctly rounded operation, so the same double as ldexp gives (which also
+ * rounds y * 2^k once), without the library call; other k through ldexp. */
+static double scale2(double y, int k)
+{
+    if (k < -1022 || k > 1023) {
+        return ldexp(y, k);
+    }
+    uint64_t bits = (uint64_t)(k + 1023) << 52;
+    double p;
+    memcpy(&p, &bits, sizeof p);
+    return y * p;
+}
+
 /* Twin of elementary._reduce_ln2: x = k ln2 + (*hi - *lo) for |x| >= ln2/2 (ax is |x|); returns k. */
 static int reduce_ln2(double x, double ax, double *hi, double *lo)
 {
@@ -99,7 +113,7 @@ double pn_exp(double x)
         return 1.0 - ((r * c) / (c - 2.0) - r);
     }
     y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi);
-    return ldexp(y, k);
+    return scale2(y, k);
 }
 
 double pn_expm1(double x)

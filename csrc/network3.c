@@ -79,6 +79,7 @@ typedef struct {
                         * a conv layer's dC/dinput, channels last (convolve_backward_input3) */
     double *grad;      /* most: dC/d(a layer's input) */
     double *acc;       /* most: a thread's running sums in phase B */
+    double *tile;      /* 16 x most (training): sixteen rows of a dense layer's wT, transposed */
     double *x;         /* n_in of the first layer: the example's input, from pixels */
     double cost;
 } pass3;
@@ -426,6 +427,7 @@ static void lay_out3(net3 *N, carve3 *c, int with_gradient)
         P->conv = take3(c, N->conv_most, sizeof(double));
         P->grad = take3(c, N->most, sizeof(double));
         P->acc = take3(c, N->most, sizeof(double));
+        P->tile = with_gradient ? take3(c, 16 * N->most, sizeof(double)) : NULL;
         P->x = take3(c, N->L[0].n_in, sizeof(double));
     }
 }
@@ -748,6 +750,80 @@ static int64_t forward_examples3(job3 *J, int64_t mb, int64_t t, int64_t l)
     return next;
 }
 
+#ifdef PN_VECTORS
+/* dense_sums3's sums for sixteen outputs side by side: z[i] += wT[k*n_out + i] * in[k]
+ * for the m inputs k in nz, in that order. */
+static inline __attribute__((always_inline)) void sums16_3(const double *restrict wT, int64_t n_out,
+                                                           const double *restrict in, const int64_t *restrict nz,
+                                                           int64_t m, double *restrict z)
+{
+    pn_v4 t0, t1, t2, t3;
+    memcpy(&t0, z, sizeof t0), memcpy(&t1, z + 4, sizeof t1), memcpy(&t2, z + 8, sizeof t2), memcpy(&t3, z + 12, sizeof t3);
+    for (int64_t u = 0; u < m; u++) {
+        const double *w = wT + nz[u] * n_out;
+        pn_v4 w0, w1, w2, w3, a = {in[nz[u]], in[nz[u]], in[nz[u]], in[nz[u]]};
+        memcpy(&w0, w, sizeof w0), memcpy(&w1, w + 4, sizeof w1), memcpy(&w2, w + 8, sizeof w2), memcpy(&w3, w + 12, sizeof w3);
+        t0 += w0 * a, t1 += w1 * a, t2 += w2 * a, t3 += w3 * a;
+    }
+    memcpy(z, &t0, sizeof t0), memcpy(z + 4, &t1, sizeof t1), memcpy(z + 8, &t2, sizeof t2), memcpy(z + 12, &t3, sizeof t3);
+}
+
+/* dense_sums3's sums for sixteen outputs of two examples at once, over the full
+ * inputs k = 0 .. m - 1 of a block (wT from its first row): z[i] += wT[k*n_out + i] * in[k]. */
+static inline __attribute__((always_inline)) void sums16x2_3(const double *restrict wT, int64_t n_out,
+                                                             const double *restrict in, const double *restrict in2,
+                                                             int64_t m, double *restrict z, double *restrict z2)
+{
+    pn_v4 t0, t1, t2, t3, r0, r1, r2, r3;
+    memcpy(&t0, z, sizeof t0), memcpy(&t1, z + 4, sizeof t1), memcpy(&t2, z + 8, sizeof t2), memcpy(&t3, z + 12, sizeof t3);
+    memcpy(&r0, z2, sizeof r0), memcpy(&r1, z2 + 4, sizeof r1), memcpy(&r2, z2 + 8, sizeof r2), memcpy(&r3, z2 + 12, sizeof r3);
+    for (int64_t k = 0; k < m; k++) {
+        const double *w = wT + k * n_out;
+        pn_v4 w0, w1, w2, w3, a = {in[k], in[k], in[k], in[k]}, c = {in2[k], in2[k], in2[k], in2[k]};
+        memcpy(&w0, w, sizeof w0), memcpy(&w1, w + 4, sizeof w1), memcpy(&w2, w + 8, sizeof w2), memcpy(&w3, w + 12, sizeof w3);
+        t0 += w0 * a, t1 += w1 * a, t2 += w2 * a, t3 += w3 * a;
+        r0 += w0 * c, r1 += w1 * c, r2 += w2 * c, r3 += w3 * c;
+    }
+    memcpy(z, &t0, sizeof t0), memcpy(z + 4, &t1, sizeof t1), memcpy(z + 8, &t2, sizeof t2), memcpy(z + 12, &t3, sizeof t3);
+    memcpy(z2, &r0, sizeof r0), memcpy(z2 + 4, &r1, sizeof r1), memcpy(z2 + 8, &r2, sizeof r2), memcpy(z2 + 12, &r3, sizeof r3);
+}
+
+/* The same for four outputs of one example, over the m inputs in nz. */
+static inline __attribute__((always_inline)) void sums4_3(const double *restrict wT, int64_t n_out,
+                                                          const double *restrict in, const int64_t *restrict nz,
+                                                          int64_t m, double *restrict z)
+{
+    pn_v4 t;
+    memcpy(&t, z, sizeof t);
+    for (int64_t u = 0; u < m; u++) {
+        pn_v4 w, a = {in[nz[u]], in[nz[u]], in[nz[u]], in[nz[u]]};
+        memcpy(&w, wT + nz[u] * n_out, sizeof w);
+        t += w * a;
+    }
+    memcpy(z, &t, sizeof t);
+}
+#endif
+
+/* dense_sums3's sums of example slot s for outputs j .. j1 - 1 over its inputs nz[u0 .. u1 - 1]. */
+static inline __attribute__((always_inline)) void sums_rest3(const double *restrict wT, int64_t n_out,
+                                                             const slot3 *s, int64_t u0, int64_t u1,
+                                                             int64_t j, int64_t j1)
+{
+    double *restrict z = s->z;
+#ifdef PN_VECTORS
+    for (; j + 4 <= j1; j += 4) {
+        sums4_3(wT + j, n_out, s->in, s->nz + u0, u1 - u0, z + j);
+    }
+#endif
+    for (int64_t u = u0; u < u1; u++) {
+        const double *restrict wT_k = wT + s->nz[u] * n_out;
+        double a_k = s->in[s->nz[u]];
+        for (int64_t i = j; i < j1; i++) {
+            z[i] += wT_k[i] * a_k;
+        }
+    }
+}
+
 #define GROUP3 16         /* examples that one pass over a dense layer's weights serves */
 #define BLOCK_BYTES3 24576 /* a block of weight rows, kept in the L1 cache while those examples use it */
 
@@ -774,16 +850,31 @@ WIDE static void dense_sums3(net3 *N, const double *params, int64_t l, int64_t b
         for (int64_t k0 = 0; k0 < L->n_in; k0 += rows) {
             for (int64_t e = e0; e < e1; e++) {
                 const slot3 *s = &N->P[e].S[l];
-                double *restrict z = s->z;
-                int64_t u = cursor[e - e0];
-                for (; u < s->m && s->nz[u] < k0 + rows; u++) {
-                    const double *restrict wT_k = wT + s->nz[u] * n_out;
-                    double a_k = s->in[s->nz[u]];
-                    for (int64_t j = j0; j < j1; j++) {
-                        z[j] += wT_k[j] * a_k;
-                    }
+                int64_t u0 = cursor[e - e0], u1 = u0, j = j0;
+                while (u1 < s->m && s->nz[u1] < k0 + rows) {
+                    u1++;
                 }
-                cursor[e - e0] = u;
+                cursor[e - e0] = u1;
+#ifdef PN_VECTORS
+                const slot3 *s2 = e + 1 < e1 ? &N->P[e + 1].S[l] : NULL;
+                int64_t full = k0 + rows < L->n_in ? rows : L->n_in - k0;
+                int64_t v0 = s2 != NULL ? cursor[e + 1 - e0] : 0;
+                if (u1 - u0 == full && s2 != NULL && v0 + full <= s2->m && s2->nz[v0 + full - 1] == k0 + full - 1) {
+                    /* the block's inputs k0 .. k0 + full - 1 all non-zero in examples e and e + 1 */
+                    for (; j + 16 <= j1; j += 16) {
+                        sums16x2_3(wT + k0 * n_out + j, n_out, s->in + k0, s2->in + k0, full, s->z + j, s2->z + j);
+                    }
+                    sums_rest3(wT, n_out, s2, v0, v0 + full, j, j1);
+                    cursor[e + 1 - e0] = v0 + full;
+                    sums_rest3(wT, n_out, s, u0, u1, j, j1);
+                    e++;
+                    continue;
+                }
+                for (; j + 16 <= j1; j += 16) {
+                    sums16_3(wT + j, n_out, s->in, s->nz + u0, u1 - u0, s->z + j);
+                }
+#endif
+                sums_rest3(wT, n_out, s, u0, u1, j, j1);
             }
         }
         for (int64_t e = e0; e < e1; e++) {
@@ -804,10 +895,47 @@ static void delta_below3(const layer3 *B, slot3 *t, const double *grad, int64_t 
     }
 }
 
+#ifdef PN_VECTORS
+/* tile[j*16 + i] = wT_rows[i*n_out + j]: sixteen rows of wT, transposed. */
+static void tile_rows3(const double *wT_rows, int64_t n_out, double *restrict tile)
+{
+    for (int64_t j = 0; j < n_out; j++) {
+        for (int64_t i = 0; i < 16; i++) {
+            tile[j * 16 + i] = wT_rows[i * n_out + j];
+        }
+    }
+}
+
+/* Twin of network3._DenseLayer.backward's grad_in (linalg.transpose_times) for the
+ * sixteen rows in tile and two examples' deltas d0, d1: each g[i] the sum over j
+ * ascending of w[j][k] * delta[j], as pn_transpose_times adds it -- the sixteen
+ * sums side by side in the lanes. */
+WIDE static void tile_times3(const double *restrict tile, const double *restrict d0, const double *restrict d1,
+                             int64_t n_out, double *restrict g0, double *restrict g1)
+{
+    pn_v4 a0 = {0.0, 0.0, 0.0, 0.0}, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    for (int64_t j = 0; j < n_out; j++) {
+        pn_v4 c0, c1, c2, c3;
+        const double *c = tile + 16 * j;
+        memcpy(&c0, c, sizeof c0), memcpy(&c1, c + 4, sizeof c1);
+        memcpy(&c2, c + 8, sizeof c2), memcpy(&c3, c + 12, sizeof c3);
+        pn_v4 x = {d0[j], d0[j], d0[j], d0[j]}, y = {d1[j], d1[j], d1[j], d1[j]};
+        a0 += c0 * x, a1 += c1 * x, a2 += c2 * x, a3 += c3 * x;
+        b0 += c0 * y, b1 += c1 * y, b2 += c2 * y, b3 += c3 * y;
+    }
+    memcpy(g0, &a0, sizeof a0), memcpy(g0 + 4, &a1, sizeof a1);
+    memcpy(g0 + 8, &a2, sizeof a2), memcpy(g0 + 12, &a3, sizeof a3);
+    memcpy(g1, &b0, sizeof b0), memcpy(g1 + 4, &b1, sizeof b1);
+    memcpy(g1 + 8, &b2, sizeof b2), memcpy(g1 + 12, &b3, sizeof b3);
+}
+#endif
+
 /* The backward pass at layer l > 0: dC/d(its input), each example's in its pass's
  * grad, and from it layer l - 1's delta.  A conv-pool layer: thread t's examples;
  * a dense layer: thread t's share of the inputs k, for every example, sixteen
  * rows of wT at a time. */
+WIDE static void dense_step3(job3 *J, int64_t l, int64_t k0, int64_t k1, int64_t j0, int64_t j1, double *acc);
+
 static void backward_layer3(job3 *J, int64_t mb, int64_t t, int64_t l)
 {
     net3 *N = J->N;
@@ -825,11 +953,25 @@ static void backward_layer3(job3 *J, int64_t mb, int64_t t, int64_t l)
     const double *wT = J->params + L->offset;
     for (int64_t kb = k0; kb < k1; kb += 16) {
         int64_t rows = k1 - kb < 16 ? k1 - kb : 16;
-        for (int64_t e = 0; e < J->batch; e++) {
+        int64_t e = 0;
+#ifdef PN_VECTORS
+        if (rows == 16) {
+            tile_rows3(wT + kb * L->n_out, L->n_out, N->P[t].tile);
+            for (; e < J->batch; e += 2) {
+                double spare[16];
+                pass3 *P = &N->P[e], *Q = e + 1 < J->batch ? &N->P[e + 1] : P;
+                tile_times3(N->P[t].tile, P->S[l].delta, Q->S[l].delta, L->n_out, P->grad + kb,
+                            Q != P ? Q->grad + kb : spare);
+            }
+        }
+#endif
+        for (; e < J->batch; e++) {
             pass3 *P = &N->P[e];
             /* Twin of network3._DenseLayer.backward's grad_in, rows kb .. kb + rows - 1 */
             pn_transpose_times(wT + kb * L->n_out, P->S[l].delta, L->n_out, rows, P->grad + kb);
         }
+        /* these rows read, their step now, while they are in the cache (phase B does the biases) */
+        dense_step3(J, l, kb, kb + rows, 0, 0, N->P[t].acc);
     }
     for (int64_t e = 0; e < J->batch; e++) {
         pass3 *P = &N->P[e];
@@ -920,6 +1062,57 @@ static void conv_step3(job3 *J, int64_t l, int64_t f0, int64_t f1)
     refresh_filters3(L, J->params, f0, f1);
 }
 
+#ifdef PN_VECTORS
+/* dense_step3 for row k's weights j .. j + 15 side by side: the terms d_j * a_k over
+ * the examples in order, zero inputs left out, then the step. */
+static inline __attribute__((always_inline)) void step16_3(const net3 *N, int64_t batch, int64_t l, int64_t k,
+                                                           int64_t j, double m, double l2, double eta,
+                                                           double *restrict w)
+{
+    pn_v4 t0 = {0.0, 0.0, 0.0, 0.0}, t1 = t0, t2 = t0, t3 = t0;
+    for (int64_t e = 0; e < batch; e++) {
+        const slot3 *s = &N->P[e].S[l];
+        double a_k = s->in[k];
+        if (a_k != 0.0) {
+            pn_v4 d0, d1, d2, d3, a = {a_k, a_k, a_k, a_k};
+            const double *d = s->delta + j;
+            memcpy(&d0, d, sizeof d0), memcpy(&d1, d + 4, sizeof d1), memcpy(&d2, d + 8, sizeof d2), memcpy(&d3, d + 12, sizeof d3);
+            t0 += d0 * a, t1 += d1 * a, t2 += d2 * a, t3 += d3 * a;
+        }
+    }
+    pn_v4 mv = {m, m, m, m}, l2v = {l2, l2, l2, l2}, etav = {eta, eta, eta, eta}, total[4] = {t0, t1, t2, t3};
+    for (int i = 0; i < 4; i++) {
+        pn_v4 wi;
+        memcpy(&wi, w + 4 * i, sizeof wi);
+        pn_v4 grad = total[i] / mv + l2v * wi;
+        wi = wi - etav * grad;
+        memcpy(w + 4 * i, &wi, sizeof wi);
+    }
+}
+
+/* The same for row k's weights j .. j + 3. */
+static inline __attribute__((always_inline)) void step4_3(const net3 *N, int64_t batch, int64_t l, int64_t k,
+                                                          int64_t j, double m, double l2, double eta,
+                                                          double *restrict w)
+{
+    pn_v4 total = {0.0, 0.0, 0.0, 0.0};
+    for (int64_t e = 0; e < batch; e++) {
+        const slot3 *s = &N->P[e].S[l];
+        double a_k = s->in[k];
+        if (a_k != 0.0) {
+            pn_v4 d, a = {a_k, a_k, a_k, a_k};
+            memcpy(&d, s->delta + j, sizeof d);
+            total += d * a;
+        }
+    }
+    pn_v4 mv = {m, m, m, m}, l2v = {l2, l2, l2, l2}, etav = {eta, eta, eta, eta}, wi;
+    memcpy(&wi, w, sizeof wi);
+    pn_v4 grad = total / mv + l2v * wi;
+    wi = wi - etav * grad;
+    memcpy(w, &wi, sizeof wi);
+}
+#endif
+
 /* Twins of network3._DenseLayer.backward (its nabla_w, nabla_b), network3.Network.gradient
  * and network3.Network.update_mini_batch for the input rows k0 .. k1 - 1 (and the
  * biases j0 .. j1 - 1) of dense layer l: each weight's terms d * a_k over the
@@ -933,7 +1126,16 @@ WIDE static void dense_step3(job3 *J, int64_t l, int64_t k0, int64_t k1, int64_t
     double *wT = J->params + L->offset, *b = wT + L->n_w;
     for (int64_t k = k0; k < k1; k++) {
         double *restrict total = acc, *restrict wT_k = wT + k * n_out;
-        for (int64_t j = 0; j < n_out; j++) {
+        int64_t j0v = 0;
+#ifdef PN_VECTORS
+        for (; j0v + 16 <= n_out; j0v += 16) {
+            step16_3(N, J->batch, l, k, j0v, m, l2, eta, wT_k + j0v);
+        }
+        for (; j0v + 4 <= n_out; j0v += 4) {
+            step4_3(N, J->batch, l, k, j0v, m, l2, eta, wT_k + j0v);
+        }
+#endif
+        for (int64_t j = j0v; j < n_out; j++) {
             total[j] = 0.0;
         }
         for (int64_t e = 0; e < J->batch; e++) {
@@ -941,12 +1143,12 @@ WIDE static void dense_step3(job3 *J, int64_t l, int64_t k0, int64_t k1, int64_t
             double a_k = s->in[k];
             if (a_k != 0.0) {
                 const double *restrict d = s->delta;
-                for (int64_t j = 0; j < n_out; j++) {
+                for (int64_t j = j0v; j < n_out; j++) {
                     total[j] += d[j] * a_k;
                 }
             }
         }
-        for (int64_t j = 0; j < n_out; j++) {
+        for (int64_t j = j0v; j < n_out; j++) {
             double grad = total[j] / m + l2 * wT_k[j];
             wT_k[j] = wT_k[j] - eta * grad;
         }
@@ -980,8 +1182,11 @@ static void train_job3(job3 *J, int64_t t)
             barrier_wait3(&J->barrier);
             l = d + 1;
         }
-        if (t == 0 && J->costs != NULL) {  /* the weights before this step */
-            J->costs[mb] = l2_term3(N, J->params, J->lmbda, J->num_training_batches);
+        if (J->costs != NULL) {  /* the weights before this step */
+            if (t == 0) {
+                J->costs[mb] = l2_term3(N, J->params, J->lmbda, J->num_training_batches);
+            }
+            barrier_wait3(&J->barrier);
         }
         for (int64_t l = N->n_layers - 1; l > 0; l--) {  /* backward: the deltas down the layers */
             backward_layer3(J, mb, t, l);
@@ -992,10 +1197,10 @@ static void train_job3(job3 *J, int64_t t)
             if (N->L[l].kind == PN3_CONV) {
                 share3(N->L[l].F, t, J->T, &lo, &hi);
                 conv_step3(J, l, lo, hi);
-            } else {
+            } else {  /* the weights of a dense layer l > 0 were stepped in its backward_layer3 */
                 share3(N->L[l].n_in, t, J->T, &lo, &hi);
                 share3(N->L[l].n_out, t, J->T, &j0, &j1);
-                dense_step3(J, l, lo, hi, j0, j1, N->P[t].acc);
+                dense_step3(J, l, lo, l > 0 ? lo : hi, j0, j1, N->P[t].acc);
             }
         }
         if (t == 0 && J->costs != NULL) {
