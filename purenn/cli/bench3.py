@@ -14,7 +14,9 @@ on the packed training images; PyTorch runs its usual loop (zero_grad,
 forward, cross-entropy, backward, step) on one float32 tensor of the images.
 Times are CPU seconds of the process (time.process_time; for several threads
 that is the sum over them) and wall-clock seconds, the best of --repeats; the
-machine's other work disturbs the wall-clock times more.  Last, a training
+C core's and PyTorch's repeats take turns (C, PyTorch, C, ...), so that a slow
+spell of a shared machine falls on both, not on one.  The machine's other work
+disturbs the wall-clock times more.  Last, a training
 process of conv2 on the C core is started on its own, and its peak memory
 (VmHWM) printed.
 """
@@ -45,19 +47,21 @@ def conv_net(name, backend, threads=None, seed=0):
     return Network(layers, MINI_BATCH, seed=seed, backend=backend, threads=threads)
 
 
-def _best(repeats, run):
-    """(CPU seconds, wall seconds), each the least of `repeats` calls of run()."""
-    cpu, wall = [], []
+def _best(repeats, *runs):
+    """For each of runs, (CPU seconds, wall seconds) per epoch, each the least of
+    `repeats` calls; the runs take turns, one call each per round."""
+    cpu, wall = [[] for _ in runs], [[] for _ in runs]
     for _ in range(repeats):
-        c, w = time.process_time(), time.perf_counter()
-        run()
-        cpu.append(time.process_time() - c)
-        wall.append(time.perf_counter() - w)
-    return min(cpu), min(wall)
+        for i, (run, scale) in enumerate(runs):
+            c, w = time.process_time(), time.perf_counter()
+            run()
+            cpu[i].append((time.process_time() - c) * scale)
+            wall[i].append((time.perf_counter() - w) * scale)
+    return [(min(c), min(w)) for c, w in zip(cpu, wall)]
 
 
-def _time_purenn(name, backend, threads, xs, ys, batches, repeats):
-    """Seconds per epoch of SGD's mini-batches on `backend`, scaled from `batches` of them."""
+def _time_purenn(name, backend, threads, xs, ys, batches):
+    """(run, scale): `batches` of SGD's mini-batches on `backend`, and the factor to an epoch."""
     net = conv_net(name, backend, threads)
     core = net._core()
     trainer = core.Trainer(net, xs, ys) if core is not None else None
@@ -70,9 +74,7 @@ def _time_purenn(name, backend, threads, xs, ys, batches, repeats):
                 trainer.update_mini_batch(batch, ETA, 0.0, EPOCH // MINI_BATCH, masks)
             else:
                 net.update_mini_batch([xs[k] for k in batch], [ys[k] for k in batch], ETA, 0.0, EPOCH // MINI_BATCH)
-    cpu, wall = _best(repeats, run)
-    scale = EPOCH / (batches * MINI_BATCH)
-    return cpu * scale, wall * scale
+    return run, EPOCH / (batches * MINI_BATCH)
 
 
 def _torch_net(torch, name):
@@ -95,22 +97,21 @@ def _torch_net(torch, name):
     return nn.Sequential(*modules)
 
 
-def _time_torch(torch, name, threads, images, labels, batches, repeats):
-    torch.set_num_threads(threads)
+def _time_torch(torch, name, threads, images, labels, batches):
+    """(run, scale) as _time_purenn's, for PyTorch on `threads` threads."""
     torch.manual_seed(0)
     net = _torch_net(torch, name)
     optimiser = torch.optim.SGD(net.parameters(), lr=ETA)
     loss = torch.nn.CrossEntropyLoss()
 
     def run():
+        torch.set_num_threads(threads)
         for i in range(batches):
             x, y = images[i * MINI_BATCH:(i + 1) * MINI_BATCH], labels[i * MINI_BATCH:(i + 1) * MINI_BATCH]
             optimiser.zero_grad()
             loss(net(x), y).backward()
             optimiser.step()
-    cpu, wall = _best(repeats, run)
-    scale = EPOCH / (batches * MINI_BATCH)
-    return cpu * scale, wall * scale
+    return run, EPOCH / (batches * MINI_BATCH)
 
 
 def _memory_of_a_conv2_run(data_dir, batches):
@@ -152,12 +153,13 @@ def run_bench3(xs, ys, names, threads, batches, reference_batches, repeats, torc
         images = torch.tensor([list(x) for x in xs[:batches * MINI_BATCH]], dtype=torch.float32)
         images, labels = images.reshape(-1, 1, 28, 28), torch.tensor(ys[:batches * MINI_BATCH])
     for name in names:
-        cpu, wall = _time_purenn(name, "reference", None, xs, ys, reference_batches, 1)
+        (cpu, wall), = _best(1, _time_purenn(name, "reference", None, xs, ys, reference_batches))
         say("{:<6} reference ({} mini-batches, scaled)  {:>9.1f} s  ({:.1f})".format(
             name, reference_batches, cpu, wall))
         for t in threads:
-            cpu, wall = _time_purenn(name, "c", t, xs, ys, batches, repeats)
-            peer = _time_torch(torch, name, t, images, labels, batches, repeats) if torch else (None, None)
+            runs = [_time_purenn(name, "c", t, xs, ys, batches)]
+            runs += [_time_torch(torch, name, t, images, labels, batches)] if torch else []
+            (cpu, wall), peer = (_best(repeats, *runs) + [(None, None)])[:2]
             say("{:<6} C core, {} thread(s)                {:>9.2f} s  ({:.2f})  {} (wall {})".format(
                 name, t, cpu, wall, _ratio(cpu, peer[0]), _ratio(wall, peer[1]) or "-"))
             if torch:
