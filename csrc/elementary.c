@@ -116,6 +116,46 @@ double pn_exp(double x)
     return scale2(y, k);
 }
 
+#ifdef PN_VECTORS
+/* Four of network.sigmoid at once: each lane's exp(-|z|) by pn_exp's operations
+ * in pn_exp's order, the branches of pn_exp taken per lane by its k -- k = 0
+ * for |x| < ln2/2 (where hi = x and lo = +0.0 give pn_exp's k == 0 formula
+ * exactly: 0.0 - q is -q, and (r*c)/(c - 2) is -((r*c)/(2 - c))), k = +/-1
+ * below 3/2 ln2 (x -/+ LN2_HI is x - t*LN2_HI for t = +/-1), else rounded --
+ * then y * 2^k, which is ldexp here (-1022 <= k).  Returns 0 and writes
+ * nothing when a lane is outside 2^-28 <= |z| <= 708 (NaN too): the caller
+ * then takes pn_sigmoid one by one. */
+WIDE int pn_sigmoid4(const double *z, double *a)
+{
+    double x[4], t[4];
+    uint64_t scale[4];
+    for (int i = 0; i < 4; i++) {
+        double ax = z[i] < 0.0 ? -z[i] : z[i];
+        if (!(ax >= 0x1p-28 && ax <= 708.0)) {
+            return 0;
+        }
+        x[i] = -ax;
+        int k = ax < HALF_LN2 ? 0 : ax < THREE_HALVES_LN2 ? -1 : (int)(INV_LN2 * x[i] + -0.5);
+        t[i] = (double)k;
+        scale[i] = (uint64_t)(k + 1023) << 52;
+    }
+    pn_v4 xv, tv, p2k, one = {1.0, 1.0, 1.0, 1.0}, two = {2.0, 2.0, 2.0, 2.0};
+    memcpy(&xv, x, sizeof xv), memcpy(&tv, t, sizeof tv), memcpy(&p2k, scale, sizeof p2k);
+    pn_v4 hi = xv - tv * LN2_HI, lo = tv * LN2_LO;
+    pn_v4 r = hi - lo, rr = r * r;
+    pn_v4 c = r - rr * (P1 + rr * (P2 + rr * (P3 + rr * (P4 + rr * P5))));
+    pn_v4 y = one - ((lo - (r * c) / (two - c)) - hi);
+    pn_v4 e = y * p2k;
+    pn_v4 up = one / (one + e), down = e / (one + e);
+    double u[4], d[4];
+    memcpy(u, &up, sizeof u), memcpy(d, &down, sizeof d);
+    for (int i = 0; i < 4; i++) {
+        a[i] = z[i] >= 0.0 ? u[i] : d[i];
+    }
+    return 1;
+}
+#endif
+
 double pn_expm1(double x)
 {
     /* Twin of elementary.expm1. */

@@ -56,5 +56,9 @@ typedef int64_t pn_v4i __attribute__((vector_size(32)));
 void pn_weighted_sums(const double *wT, const double *a, const int64_t *nz, int64_t m, int64_t n_out, double *z);
 /* Twin of network2.softmax: a (n) from z (n); a may be z. */
 void pn_softmax(const double *z, double *a, int64_t n);
+#ifdef PN_VECTORS
+/* elementary.c: four sigmoids side by side, or 0 when a lane needs pn_exp's special cases. */
+int pn_sigmoid4(const double *z, double *a);
+#endif
 
 #endif

@@ -108,6 +108,18 @@ static double activation3(int64_t act, double z)
     return pn_tanh(z);
 }
 
+/* activation3 of each of z[0 .. n-1], into a: the sigmoid four at a time (pn_sigmoids). */
+static void activations3(int64_t act, const double *z, double *a, int64_t n)
+{
+    if (act == PN3_SIGMOID) {
+        pn_sigmoids(z, a, n);
+        return;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        a[i] = activation3(act, z[i]);
+    }
+}
+
 /* Twins of network3._linear_prime, network3._relu_prime, network3._sigmoid_prime and
  * network3._tanh_prime: f'(z) given z and a = f(z). */
 static double prime3(int64_t act, double z, double a)
@@ -338,8 +350,8 @@ static void conv_forward(const layer3 *L, const double *params, const double *in
     max_pool3(L, P->conv, s->z, s->winners);
     for (int64_t i = 0; i < L->n_out; i++) {
         s->z[i] = s->z[i] + b[i / per_filter];
-        s->a[i] = activation3(L->act, s->z[i]);
     }
+    activations3(L->act, s->z, s->a, L->n_out);
 }
 
 /* Twins of network3.FullyConnectedLayer.activate and network3.SoftmaxLayer.activate: a from z. */
@@ -349,9 +361,7 @@ static void dense_activate3(const layer3 *L, slot3 *s)
         pn_softmax(s->z, s->a, L->n_out);
         return;
     }
-    for (int64_t j = 0; j < L->n_out; j++) {
-        s->a[j] = activation3(L->act, s->z[j]);
-    }
+    activations3(L->act, s->z, s->a, L->n_out);
 }
 
 /* Twin of network3._DenseLayer.forward's input, for one example: after dropout when

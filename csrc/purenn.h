@@ -29,6 +29,8 @@
 
 /* Twin of network.sigmoid: 1 / (1 + e^-z), exp only ever of a non-positive number. */
 double pn_sigmoid(double z);
+/* Twin of network.sigmoid for each of z[0 .. n-1], into a (a may be z): four at a time where it can. */
+void pn_sigmoids(const double *z, double *a, int64_t n);
 /* Twin of network.sigmoid_prime: sigmoid(z) * (1 - sigmoid(z)). */
 double pn_sigmoid_prime(double z);
 /* Twin of backends.engine.nonzeros: the positions k of the non-zero a[k] (n), in

@@ -7,8 +7,10 @@ NaN alike (a NaN's payload depends on the order a compiler gives the operands
 of one instruction; no result here depends on it).
 """
 
+import math
 import os
 import random
+import struct
 import subprocess
 import sys
 
@@ -70,6 +72,32 @@ def test_c_sigmoid_and_its_derivative_have_the_reference_bits(core, z):
 def test_c_sigmoid_on_every_edge_value(core):
     for z in EDGES:
         assert float(core.lib.pn_sigmoid(z)).hex() == sigmoid(z).hex(), z
+
+
+def _sigmoid_arguments():
+    """Values for pn_sigmoids: pn_exp's branch points (|z| = 2^-28, ln2/2, 3/2 ln2, 708)
+    and their neighbours, the typical range, tiny, huge and special values -- shuffled
+    so that the four-lane groups mix lanes of every kind."""
+    rng = random.Random(11)
+    points = [2.0 ** -28, 0.34657359027997264, 1.0397207708399179, 708.0, 708.3964185322641, 745.1]
+    xs = list(EDGES)
+    for p in points:
+        bits = struct.unpack("<q", struct.pack("<d", p))[0]
+        for x in (struct.unpack("<d", struct.pack("<q", bits + d))[0] for d in (-1, 0, 1)):  # p and its neighbours
+            xs += [x, -x]
+    xs += [rng.uniform(-12.0, 12.0) for _ in range(40000)] + [rng.uniform(-750.0, 750.0) for _ in range(4000)]
+    xs += [math.ldexp(rng.random(), rng.randint(-1074, 10)) * rng.choice((1, -1)) for _ in range(4000)]
+    rng.shuffle(xs)
+    return xs
+
+
+def test_c_sigmoid_four_at_a_time_has_the_reference_bits(core):
+    xs = _sigmoid_arguments()
+    for n in (len(xs), 4 * 1000, 7, 4, 3, 1):  # whole groups of four and the rest one by one
+        out = core.ffi.new("double[]", n)
+        core.lib.pn_sigmoids(darray(core, xs[:n]), out, n)
+        differ = [x for x, got in zip(xs[:n], out) if float(got).hex() != sigmoid(x).hex()]
+        assert differ == [], (n, differ[:3])
 
 
 @pytest.mark.parametrize("n_in", LENGTHS)
