@@ -125,33 +125,34 @@ double pn_exp(double x)
  * then y * 2^k, which is ldexp here (-1022 <= k).  Returns 0 and writes
  * nothing when a lane is outside 2^-28 <= |z| <= 708 (NaN too): the caller
  * then takes pn_sigmoid one by one. */
+typedef int64_t pn_v4l __attribute__((vector_size(32)));
+
 WIDE int pn_sigmoid4(const double *z, double *a)
 {
-    double x[4], t[4];
-    uint64_t scale[4];
-    for (int i = 0; i < 4; i++) {
-        double ax = z[i] < 0.0 ? -z[i] : z[i];
-        if (!(ax >= 0x1p-28 && ax <= 708.0)) {
-            return 0;
-        }
-        x[i] = -ax;
-        int k = ax < HALF_LN2 ? 0 : ax < THREE_HALVES_LN2 ? -1 : (int)(INV_LN2 * x[i] + -0.5);
-        t[i] = (double)k;
-        scale[i] = (uint64_t)(k + 1023) << 52;
+    pn_v4 zv, one = {1.0, 1.0, 1.0, 1.0}, two = {2.0, 2.0, 2.0, 2.0};
+    memcpy(&zv, z, sizeof zv);
+    pn_v4l magnitude = {0x7FFFFFFFFFFFFFFF, 0x7FFFFFFFFFFFFFFF, 0x7FFFFFFFFFFFFFFF, 0x7FFFFFFFFFFFFFFF};
+    pn_v4 ax = (pn_v4)((pn_v4l)zv & magnitude);  /* |z|, its sign bit cleared */
+    pn_v4l usual = (ax >= 0x1p-28) & (ax <= 708.0);  /* false for NaN */
+    if (!(usual[0] & usual[1] & usual[2] & usual[3])) {
+        return 0;
     }
-    pn_v4 xv, tv, p2k, one = {1.0, 1.0, 1.0, 1.0}, two = {2.0, 2.0, 2.0, 2.0};
-    memcpy(&xv, x, sizeof xv), memcpy(&tv, t, sizeof tv), memcpy(&p2k, scale, sizeof p2k);
-    pn_v4 hi = xv - tv * LN2_HI, lo = tv * LN2_LO;
+    pn_v4 x = -ax;
+    /* k: 0 below ln2/2, -1 below 3/2 ln2, else (int)(INV_LN2 * x - 0.5) (truncated, as the cast does) */
+    pn_v4 rounded = __builtin_convertvector(__builtin_convertvector(INV_LN2 * x + -0.5, pn_v4l), pn_v4);
+    pn_v4l small = ax < HALF_LN2, middle = (ax < THREE_HALVES_LN2) & ~small;
+    pn_v4 minus_one = {-1.0, -1.0, -1.0, -1.0};
+    pn_v4 t = (pn_v4)(((pn_v4l)rounded & ~(small | middle)) | ((pn_v4l)minus_one & middle));  /* +0.0 where small */
+    pn_v4 p2k = (pn_v4)((__builtin_convertvector(t, pn_v4l) + 1023) << 52);
+    pn_v4 hi = x - t * LN2_HI, lo = t * LN2_LO;
     pn_v4 r = hi - lo, rr = r * r;
     pn_v4 c = r - rr * (P1 + rr * (P2 + rr * (P3 + rr * (P4 + rr * P5))));
     pn_v4 y = one - ((lo - (r * c) / (two - c)) - hi);
     pn_v4 e = y * p2k;
     pn_v4 up = one / (one + e), down = e / (one + e);
-    double u[4], d[4];
-    memcpy(u, &up, sizeof u), memcpy(d, &down, sizeof d);
-    for (int i = 0; i < 4; i++) {
-        a[i] = z[i] >= 0.0 ? u[i] : d[i];
-    }
+    pn_v4l upward = zv >= 0.0;
+    pn_v4 out = (pn_v4)(((pn_v4l)up & upward) | ((pn_v4l)down & ~upward));
+    memcpy(a, &out, sizeof out);
     return 1;
 }
 #endif

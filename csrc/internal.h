@@ -38,8 +38,9 @@ enum { PN3_LINEAR = 0, PN3_RELU = 1, PN3_SIGMOID = 2, PN3_TANH = 3 };
  * computed as a double alone -- the blocked kernels hold independent outputs in
  * its lanes, never the terms of one sum.  PN_SHUFFLE picks lanes of two of them
  * (indices 0-3 from a, 4-7 from b): it moves values and rounds nothing.  CI also
- * builds the core without them (PURENN_NO_VECTORS), on the plain loops alone. */
-#if (defined(__GNUC__) || defined(__clang__)) && !defined(PURENN_NO_VECTORS)
+ * builds the core without them (PURENN_NO_VECTORS), on the plain loops alone; GCC 9
+ * or later (for __builtin_convertvector) or Clang. */
+#if (defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 9)) && !defined(PURENN_NO_VECTORS)
 #define PN_VECTORS 1
 typedef double pn_v4 __attribute__((vector_size(32)));
 #if defined(__clang__) || __GNUC__ >= 12

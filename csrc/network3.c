@@ -263,22 +263,23 @@ WIDE static void convolve3(const layer3 *L, const double *restrict cols, double 
  * order wins; winners hold the reference's index f*K + k. */
 static void max_pool3(const layer3 *L, const double *conv, double *pooled, int64_t *winners)
 {
-    int64_t rows = L->oh, cols = L->ow, ph = L->ph, pw = L->pw, F = L->F, p = 0;
-    for (int64_t f = 0; f < F; f++) {
-        for (int64_t i = 0; i < rows / ph; i++) {
-            for (int64_t j = 0; j < cols / pw; j++) {
-                int64_t best = i * ph * cols + j * pw;
+    int64_t rows = L->oh, cols = L->ow, ph = L->ph, pw = L->pw, F = L->F, PH = rows / ph, PW = cols / pw;
+    for (int64_t i = 0; i < PH; i++) {
+        for (int64_t j = 0; j < PW; j++) {
+            for (int64_t f = 0; f < F; f++) {  /* the filters' values at a position side by side in conv */
+                int64_t best = i * ph * cols + j * pw, p = (f * PH + i) * PW + j;
+                double most = conv[best * F + f];
                 for (int64_t u = 0; u < ph; u++) {
                     for (int64_t v = 0; v < pw; v++) {
                         int64_t k = (i * ph + u) * cols + j * pw + v;
-                        if (conv[k * F + f] > conv[best * F + f]) {
-                            best = k;
-                        }
+                        double value = conv[k * F + f];
+                        int larger = value > most;  /* chosen without a branch: the winners are unpredictable */
+                        best = larger ? k : best;
+                        most = larger ? value : most;
                     }
                 }
-                pooled[p] = conv[best * F + f];
+                pooled[p] = most;
                 winners[p] = f * L->K + best;
-                p++;
             }
         }
     }
@@ -967,6 +968,9 @@ static void backward_layer3(job3 *J, int64_t mb, int64_t t, int64_t l)
 #ifdef PN_VECTORS
         if (rows == 16) {
             tile_rows3(wT + kb * L->n_out, L->n_out, N->P[t].tile);
+            for (int64_t i = 0; kb + 16 < k1 && i < 16 * L->n_out; i += 8) {  /* the next rows, while these are used */
+                __builtin_prefetch(wT + (kb + 16) * L->n_out + i, 0, 3);
+            }
             for (; e < J->batch; e += 2) {
                 double spare[16];
                 pass3 *P = &N->P[e], *Q = e + 1 < J->batch ? &N->P[e + 1] : P;
