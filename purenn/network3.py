@@ -7,9 +7,9 @@ and its backward pass (backpropagation, by hand) side by side, as loops with
 a fixed order of sums, so that this module is the specification of the C
 core's twin (csrc/network3.c).  It favours clarity over speed: the book's
 first convolutional network (20 5 x 5 filters, 100 neurons, softmax) trains
-at about 0.07 s an image in CPython -- an hour an epoch of MNIST's 50,000;
-the C core, bit for bit the same, at about 0.15 ms an image in SGD on one
-thread (`python -m purenn bench3` measures it).
+at about 0.12 s an image in CPython -- well over an hour an epoch of MNIST's
+50,000; the C core, bit for bit the same, at about 0.17 ms an image in SGD on
+one thread (`python -m purenn bench3` measures both).
 
     book                                        here
     Network(layers, mini_batch_size)            the same

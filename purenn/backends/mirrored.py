@@ -219,5 +219,5 @@ RECORDED = {
     "mnist_svm": "d24e6e5c5b630bca",
     "network": "be53d035b43100c5",
     "network2": "3579026cdf4be487",
-    "network3": "c3fb02e450ab6752",
+    "network3": "97e9a759954f7d4d",
 }

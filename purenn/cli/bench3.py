@@ -185,11 +185,11 @@ def add_parser(commands):
                     "when installed, PyTorch on the CPU at the same thread counts, with ratios.")
     parser.add_argument("--nets", default="conv1,conv2", metavar="NAME,...", help="of conv1, conv2 (default both)")
     parser.add_argument("--threads", default="1,2", metavar="N,...", help="thread counts (default 1,2)")
-    parser.add_argument("--mini-batches", type=positive_int, default=300, metavar="N",
-                        help="mini-batches timed on the C core and PyTorch (default 300), scaled to an epoch")
+    parser.add_argument("--mini-batches", type=positive_int, default=500, metavar="N",
+                        help="mini-batches timed on the C core and PyTorch (default 500), scaled to an epoch")
     parser.add_argument("--reference-mini-batches", type=positive_int, default=2, metavar="N",
                         help="mini-batches timed on the reference (default 2)")
-    parser.add_argument("--repeats", type=positive_int, default=3, metavar="N", help="best of N (default 3)")
+    parser.add_argument("--repeats", type=positive_int, default=5, metavar="N", help="best of N (default 5)")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch")
     add_data_option(parser)
     return parser
