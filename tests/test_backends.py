@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from purenn import backends
+from purenn import backends, elementary
 from purenn.errors import BackendError
 from purenn.network import (Network, argmax, outer, sigmoid, sigmoid_prime, transpose_times,
                             weighted_inputs)
@@ -75,11 +75,12 @@ def test_c_sigmoid_on_every_edge_value(core):
 
 
 def _sigmoid_arguments():
-    """Values for pn_sigmoids: pn_exp's branch points (|z| = 2^-28, ln2/2, 3/2 ln2, 708)
-    and their neighbours, the typical range, tiny, huge and special values -- shuffled
+    """Values for pn_sigmoids: the points where pn_exp's branches (and pn_sigmoid4's
+    range) change -- |z| = 2^-28, HALF_LN2, THREE_HALVES_LN2, 708, -EXP_UNDERFLOW --
+    and their neighbours, the typical range, tiny, huge and special values, shuffled
     so that the four-lane groups mix lanes of every kind."""
     rng = random.Random(11)
-    points = [2.0 ** -28, 0.34657359027997264, 1.0397207708399179, 708.0, 708.3964185322641, 745.1]
+    points = [2.0 ** -28, elementary.HALF_LN2, elementary.THREE_HALVES_LN2, 708.0, -elementary.EXP_UNDERFLOW]
     xs = list(EDGES)
     for p in points:
         bits = struct.unpack("<q", struct.pack("<d", p))[0]
