@@ -117,6 +117,8 @@ double pn_exp(double x)
 }
 
 #ifdef PN_VECTORS
+typedef int64_t pn_v4l __attribute__((vector_size(32)));  /* a pn_v4's lanes as bits, or a comparison's masks */
+
 /* Four of network.sigmoid at once: each lane's exp(-|z|) by pn_exp's operations
  * in pn_exp's order, the branches of pn_exp taken per lane by its k -- k = 0
  * for |x| < ln2/2 (where hi = x and lo = +0.0 give pn_exp's k == 0 formula
@@ -125,8 +127,6 @@ double pn_exp(double x)
  * then y * 2^k, which is ldexp here (-1022 <= k).  Returns 0 and writes
  * nothing when a lane is outside 2^-28 <= |z| <= 708 (NaN too): the caller
  * then takes pn_sigmoid one by one. */
-typedef int64_t pn_v4l __attribute__((vector_size(32)));
-
 WIDE int pn_sigmoid4(const double *z, double *a)
 {
     pn_v4 zv, one = {1.0, 1.0, 1.0, 1.0}, two = {2.0, 2.0, 2.0, 2.0};

@@ -12,10 +12,12 @@
  *     weighted inputs for every example of the mini-batch (threads take
  *     outputs j, the examples in groups so that each block of wT is read
  *     once per group); then backward dC/dz (delta) down the layers -- a
- *     dense layer's delta below for every example (threads take inputs k),
- *     a conv-pool layer's per example.  Each number is still one example's
- *     own sum, added in the reference's order;
- *   phase B, per parameter (threads take filters and input rows): each
+ *     dense layer's delta below for every example (threads take inputs k,
+ *     and step those rows' weights at once, as phase B would), a conv-pool
+ *     layer's per example.  Each number is still one example's own sum,
+ *     added in the reference's order;
+ *   phase B, per parameter (threads take filters, the first layer's input
+ *     rows if it is dense, and the dense layers' biases): each
  *     weight's dC/dw, its terms added over the examples in order and, within
  *     an example, over the pools in order -- the order in which the
  *     reference's backprop adds them into nabla one example after another --
@@ -713,7 +715,7 @@ int pn3_feedforward(const pn_net3 *net, const double *params, const double *X, c
  * layer at a time so that a dense layer's weights are read from memory once per
  * mini-batch, not once per example: a conv-pool layer's work is split among the
  * threads by examples, a dense layer's weighted inputs by outputs j, its
- * dC/d(input) by inputs k.  Each number is still computed by the operations, in
+ * dC/d(input) (and the step of those inputs' weights) by inputs k.  Each number is still computed by the operations, in
  * the order, of the reference's backprop of its example alone. */
 
 /* Twins of network3.SoftmaxLayer.output_delta (a - e_y) and network3.SoftmaxLayer.cost. */
@@ -941,12 +943,13 @@ WIDE static void tile_times3(const double *restrict tile, const double *restrict
 }
 #endif
 
+WIDE static void dense_step3(job3 *J, int64_t l, int64_t k0, int64_t k1, int64_t j0, int64_t j1, double *acc);
+
 /* The backward pass at layer l > 0: dC/d(its input), each example's in its pass's
  * grad, and from it layer l - 1's delta.  A conv-pool layer: thread t's examples;
  * a dense layer: thread t's share of the inputs k, for every example, sixteen
- * rows of wT at a time. */
-WIDE static void dense_step3(job3 *J, int64_t l, int64_t k0, int64_t k1, int64_t j0, int64_t j1, double *acc);
-
+ * rows of wT at a time -- then those rows' step (dense_step3), while they are
+ * in the cache. */
 static void backward_layer3(job3 *J, int64_t mb, int64_t t, int64_t l)
 {
     net3 *N = J->N;
